@@ -1,0 +1,29 @@
+"""optjax: composable functional optimizers for JAX.
+
+Every optimizer is a pure ``GradientTransformation(init, update)`` over pytrees,
+following the optax protocol; schedules are pure ``step -> value`` functions.
+``optjax.compat.mxnet`` runs MXNet 1.9.1 optimizer code with MXNet's numbers.
+"""
+
+from optjax.base import (
+    EmptyState,
+    GradientTransformation,
+    GradientTransformationExtraArgs,
+    MaskedNode,
+    Params,
+    Schedule,
+    ScalarOrSchedule,
+    Updates,
+    identity,
+    set_to_zero,
+    stateless,
+    with_extra_args_support,
+)
+from optjax.leafwise import leafwise
+from optjax.tree import global_norm, leaf_names, match as path_match, named_leaves
+
+from optjax.schedules import *  # noqa: F401,F403,E402
+from optjax.initializers import *  # noqa: F401,F403,E402
+from optjax.optimizers import *  # noqa: F401,F403,E402
+
+__version__ = "0.1.0"

@@ -1,0 +1,168 @@
+"""The transform protocol: ``GradientTransformation(init, update)`` and its types.
+
+The protocol is optax's, so pieces of either library work inside the other:
+
+* ``init(params) -> state``
+* ``update(updates, state, params=None, **extra_args) -> (updates, state)``
+
+``updates`` and ``params`` are pytrees with the same structure; ``state`` is any
+pytree (usually a NamedTuple). Extra keyword arguments (``value=loss`` for
+``reduce_on_plateau``, say) reach only the transforms that declare them; see
+:func:`call_update`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, NamedTuple, Protocol, Union
+
+import jax
+import jax.numpy as jnp
+
+PyTree = Any
+Params = PyTree
+Updates = PyTree
+OptState = PyTree
+Schedule = Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike]
+ScalarOrSchedule = Union[float, jax.typing.ArrayLike, Schedule]
+
+
+class TransformInitFn(Protocol):
+    def __call__(self, params: Params) -> OptState: ...
+
+
+class TransformUpdateFn(Protocol):
+    def __call__(
+        self, updates: Updates, state: OptState, params: Params | None = None, **extra_args: Any
+    ) -> tuple[Updates, OptState]: ...
+
+
+class GradientTransformation(NamedTuple):
+    """A pure optimizer piece: ``init(params) -> state`` and
+    ``update(updates, state, params=None, **extra_args) -> (updates, state)``.
+
+    Example::
+
+        >>> import jax.numpy as jnp, optjax
+        >>> tx = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.sgd(0.1))
+        >>> params = {"w": jnp.ones(3)}
+        >>> state = tx.init(params)
+        >>> updates, state = tx.update({"w": jnp.full(3, 2.0)}, state, params)
+        >>> params = optjax.apply_updates(params, updates)
+    """
+
+    init: TransformInitFn
+    update: TransformUpdateFn
+
+
+# optax has a second class for transforms that take extra arguments; here every
+# transform may, so the two names are the same class.
+GradientTransformationExtraArgs = GradientTransformation
+
+
+class EmptyState(NamedTuple):
+    """The state of a transform that keeps none."""
+
+
+class MaskedNode(NamedTuple):
+    """Stands in the state for a leaf that a mask left out (it holds nothing)."""
+
+
+NO_PARAMS_MSG = (
+    "{name} needs the current params: call update(updates, state, params)."
+)
+
+
+def init_empty_state(params: Params) -> EmptyState:
+    del params
+    return EmptyState()
+
+
+def identity() -> GradientTransformation:
+    """The transform that returns the updates unchanged and keeps no state."""
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        return updates, state
+
+    return GradientTransformation(init_empty_state, update_fn)
+
+
+def set_to_zero() -> GradientTransformation:
+    """Replace every update by zeros (keeps no state). Used by :func:`freeze`."""
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        return jax.tree.map(jnp.zeros_like, updates), state
+
+    return GradientTransformation(init_empty_state, update_fn)
+
+
+def stateless(f: Callable[[Updates, Params | None], Updates]) -> GradientTransformation:
+    """A transform from ``f(updates, params) -> updates`` with no state."""
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        return f(updates, params), state
+
+    return GradientTransformation(init_empty_state, update_fn)
+
+
+# ----------------------------------------------------------------------------
+# Extra arguments: a transform receives only what its update declares.
+
+
+def _accepted_extra_args(update_fn: Callable) -> set[str] | None:
+    """Names of extra keyword args ``update_fn`` accepts; None means all."""
+    cached = getattr(update_fn, "__optjax_extra_args__", False)
+    if cached is not False:
+        return cached
+    try:
+        sig = inspect.signature(update_fn)
+    except (TypeError, ValueError):
+        return None
+    names: set[str] = set()
+    positional = 0
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+            if positional <= 3:  # updates, state, params
+                continue
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.add(p.name)
+    return names
+
+
+def call_update(
+    tx: GradientTransformation,
+    updates: Updates,
+    state: OptState,
+    params: Params | None,
+    extra_args: dict[str, Any],
+) -> tuple[Updates, OptState]:
+    """Call ``tx.update`` passing only the extra args it declares.
+
+    Works for optjax transforms, optax transforms (with or without
+    ``**extra_args``) and any ``(init, update)`` pair.
+    """
+    if not extra_args:
+        return tx.update(updates, state, params)
+    accepted = _accepted_extra_args(tx.update)
+    if accepted is not None:
+        extra_args = {k: v for k, v in extra_args.items() if k in accepted}
+    return tx.update(updates, state, params, **extra_args)
+
+
+def with_extra_args_support(tx: GradientTransformation) -> GradientTransformation:
+    """Wrap ``tx`` so its update accepts (and drops) extra args it does not declare."""
+
+    def update_fn(updates, state, params=None, **extra_args):
+        return call_update(tx, updates, state, params, extra_args)
+
+    return GradientTransformation(tx.init, update_fn)
+
+
+def is_schedule(x: Any) -> bool:
+    return callable(x) and not isinstance(x, (jax.Array,))

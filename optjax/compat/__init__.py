@@ -1,0 +1,1 @@
+"""Compatibility layers for legacy optimizer APIs (see optjax.compat.mxnet)."""

@@ -1,0 +1,3 @@
+"""optjax.initializers (public names listed in __all__ are re-exported by optjax)."""
+
+__all__: list[str] = []
