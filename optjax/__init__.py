@@ -23,7 +23,10 @@ from optjax.leafwise import leafwise
 from optjax.tree import global_norm, leaf_names, match as path_match, named_leaves
 
 from optjax.schedules import *  # noqa: F401,F403,E402
-from optjax.initializers import *  # noqa: F401,F403,E402
+from optjax import initializers  # noqa: E402  (initializers live in their namespace: optjax.initializers.xavier)
+from optjax.initializers import TOP_LEVEL as _INIT_TOP  # noqa: E402
+
+globals().update({_n: getattr(initializers, _n) for _n in _INIT_TOP})
 from optjax.optimizers import *  # noqa: F401,F403,E402
 
 __version__ = "0.1.0"
