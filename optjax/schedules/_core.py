@@ -80,14 +80,33 @@ def check_increasing(name: str, values: Sequence[Any], *, strict: bool = True) -
     return vals
 
 
-def cosine_interp(start: Any, end: Any, frac: jax.Array) -> jax.Array:
-    """``end + (start - end) * (1 + cos(pi * frac)) / 2``: start at frac 0, end at 1."""
-    return end + (start - end) / 2.0 * (jnp.cos(jnp.pi * frac) + 1)
+def cosine_interp(start: Any, end: Any, num: jax.Array, den: Any = 1.0) -> jax.Array:
+    """``end + (start - end) * (1 + cos(pi * f)) / 2`` with ``f = num / den``.
+
+    ``start`` at f = 0, ``end`` at f = 1, periodic (period 2) beyond. Computed as
+    ``cos(pi f / 2)**2`` for f <= 1/2 and ``sin(pi (1 - f) / 2)**2`` above, with
+    ``1 - f = (den - num) / den``, so values near ``end`` keep float32 relative
+    precision (a plain ``1 + cos`` loses it by cancellation).
+    """
+    num = jnp.asarray(num)
+    den = jnp.asarray(den, num.dtype)
+    g = jnp.mod(num, 2 * den)
+    g = jnp.where(g > den, 2 * den - g, g)
+    half = jnp.pi / 2
+    c = jnp.where(2 * g <= den, jnp.cos(half * (g / den)) ** 2, jnp.sin(half * ((den - g) / den)) ** 2)
+    return end + (start - end) * c
 
 
-def linear_interp(start: Any, end: Any, frac: jax.Array) -> jax.Array:
-    """``(end - start) * frac + start``: start at frac 0, end at 1."""
-    return (end - start) * frac + start
+def linear_interp(start: Any, end: Any, num: jax.Array, den: Any = 1.0) -> jax.Array:
+    """``start + (end - start) * f`` with ``f = num / den``: ``start`` at f = 0, ``end`` at f = 1.
+
+    Computed from the nearer end (``end + (start - end) * (den - num) / den`` for
+    f > 1/2) so values near ``end`` keep float32 relative precision.
+    """
+    num = jnp.asarray(num)
+    den = jnp.asarray(den, num.dtype)
+    return jnp.where(2 * num <= den, start + (end - start) * (num / den),
+                     end + (start - end) * ((den - num) / den))
 
 
 INTERPOLATORS = {"linear": linear_interp, "cosine": cosine_interp, "cos": cosine_interp}

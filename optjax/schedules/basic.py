@@ -66,7 +66,7 @@ def polynomial_schedule(
     def schedule(step):
         step = _core.as_step(step)
         c = jnp.clip(step - transition_begin, 0, transition_steps)
-        frac = 1 - c / transition_steps
+        frac = (transition_steps - c) / transition_steps
         return ((init_value - end_value) * (frac**power) + end_value).astype(step.dtype)
 
     return schedule
@@ -157,11 +157,11 @@ def cosine_decay_schedule(
 
     def schedule(step):
         step = _core.as_step(step)
-        frac = jnp.minimum(step, decay_steps) / decay_steps
+        c = jnp.minimum(step, decay_steps)
         if exponent == 1.0:
-            value = _core.cosine_interp(init_value, end, frac)
+            value = _core.cosine_interp(init_value, end, c, decay_steps)
         else:
-            value = end + (init_value - end) * _core.cosine_interp(1.0, 0.0, frac) ** exponent
+            value = end + (init_value - end) * _core.cosine_interp(1.0, 0.0, c, decay_steps) ** exponent
         return value.astype(step.dtype)
 
     return schedule
@@ -184,7 +184,7 @@ def cosine_annealing_schedule(init_value: float, t_max: int, eta_min: float = 0.
 
     def schedule(step):
         step = _core.as_step(step)
-        return _core.cosine_interp(init_value, eta_min, step / t_max).astype(step.dtype)
+        return _core.cosine_interp(init_value, eta_min, step, t_max).astype(step.dtype)
 
     return schedule
 
@@ -273,8 +273,8 @@ def interpolate_knots(
         else:
             i = jnp.sum(step[..., None] >= inner, axis=-1)
         size = ks[i + 1] - ks[i]
-        pct = jnp.clip((step - ks[i]) / jnp.where(size > 0, size, 1), 0, 1)
-        val = interp(vs[i], vs[i + 1], pct)
+        size = jnp.where(size > 0, size, 1)
+        val = interp(vs[i], vs[i + 1], jnp.clip(step - ks[i], 0, size), size)
         val = jnp.where(step < ks[0], vs[0], val)
         return jnp.where(step > ks[-1] if right_closed else step >= ks[-1], vs[-1], val)
 

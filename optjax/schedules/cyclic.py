@@ -39,7 +39,7 @@ def cosine_warm_restarts_schedule(
         def schedule(step):
             step = _core.as_step(step)
             t_cur = jnp.mod(step, t_0)
-            return _core.cosine_interp(init_value, eta_min, t_cur / t_0).astype(step.dtype)
+            return _core.cosine_interp(init_value, eta_min, t_cur, t_0).astype(step.dtype)
         return schedule
 
     starts, lengths, s, length = [], [], 0, t_0
@@ -54,7 +54,7 @@ def cosine_warm_restarts_schedule(
         i = _core.count_passed(step, starts[1:])
         t_cur = step - _core.table_lookup(starts, i).astype(step.dtype)
         t_i = _core.table_lookup(lengths, i).astype(step.dtype)
-        return _core.cosine_interp(init_value, eta_min, t_cur / t_i).astype(step.dtype)
+        return _core.cosine_interp(init_value, eta_min, t_cur, t_i).astype(step.dtype)
 
     return schedule
 
@@ -79,10 +79,11 @@ def cyclic_schedule(
         value = base + (max - base) * sf * scale(cycle or t)
 
     ``scale`` is 1 (``'triangular'``), ``1 / 2**(cycle - 1)`` (``'triangular2'``),
-    ``gamma**t`` (``'exp_range'``), or ``scale_fn`` (jax-traceable) applied to the
+    ``gamma**t`` (``'exp_range'``, exact float64 powers for integer ``t``), or ``scale_fn`` (jax-traceable) applied to the
     cycle (``scale_mode='cycle'``) or the step (``'iterations'``).
     Reproduces torch ``CyclicLR`` (learning rate only; momentum cycling is not a
-    schedule of the learning rate).
+    schedule of the learning rate). Computed as ``sf = r / up`` or
+    ``(total - r) / down`` with ``r = t mod total`` (exact), the same math.
 
     Example::
 
@@ -100,7 +101,7 @@ def cyclic_schedule(
     else:
         validation.one_of("scale_mode", scale_mode, ("cycle", "iterations"))
     total = float(up + down)
-    ratio = up / total
+    exp_scale = _core.geometric(1.0, gamma)
 
     def scale(x):
         if scale_fn is not None:
@@ -109,13 +110,13 @@ def cyclic_schedule(
             return 1.0
         if mode == "triangular2":
             return 1 / (2.0 ** (x - 1))
-        return gamma**x
+        return jnp.where(x == jnp.floor(x), exp_scale(x), gamma**x)
 
     def schedule(step):
         step = _core.as_step(step)
-        cycle = jnp.floor(1 + step / total)
-        x = 1.0 + step / total - cycle
-        sf = jnp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
+        r = jnp.mod(step, total)  # position in the cycle, exact for integer steps
+        cycle = (step - r) / total + 1
+        sf = jnp.where(r <= up, r / up, (total - r) / down)
         height = (max_value - base_value) * sf
         s = scale(cycle if scale_mode == "cycle" else step)
         return (base_value + height * s).astype(step.dtype)
