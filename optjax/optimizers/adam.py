@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
+from optjax.leafwise import hyperparams_as, leafwise, zeros
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -75,9 +75,12 @@ def scale_by_adam(
     validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
     validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
 
+    b1_, b2_, eps_, eps_root_ = b1, b2, eps, eps_root
+
     def rule(g, p, *, count, mu, nu, nu_max):
         del p
-        t = count.astype(g.real.dtype)
+        b1, b2, eps, eps_root = hyperparams_as(g, b1_, b2_, eps_, eps_root_)
+        t = count.astype(b1.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
         bc1 = 1.0 - b1**t
@@ -135,7 +138,7 @@ def adam(
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(params), params)
     """
     validation.non_negative("weight_decay", weight_decay)
-    parts = [add_decayed_weights(weight_decay)] if weight_decay else []
+    parts = [] if validation.is_static_zero(weight_decay) else [add_decayed_weights(weight_decay)]
     parts += [
         scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
                       nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement),
