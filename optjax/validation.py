@@ -81,3 +81,15 @@ def unit_interval(name: str, value: Any, *, high_open: bool = True) -> None:
 def one_of(name: str, value: Any, choices: tuple) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def is_static_zero(value: Any) -> bool:
+    """True only for a plain Python/NumPy number equal to 0.
+
+    Factories use it to leave out a piece (``if weight_decay`` would fail on a
+    traced value inside ``inject_hyperparams``); a jax array, even a concrete
+    0, keeps the piece, so ``init`` and a traced ``update`` build the same chain.
+    """
+    if isinstance(value, (bool, int, float, np.number)):
+        return float(value) == 0.0
+    return False

@@ -1,0 +1,134 @@
+"""Composing transforms: ``chain`` runs them in order, ``partition`` gives each
+group of parameters its own transform (PyTorch parameter groups)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Callable, Hashable, NamedTuple
+
+import jax
+
+from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
+from optjax.tree import flatten_with_names, resolve_per_leaf
+
+_is_none = lambda x: x is None  # noqa: E731
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply ``transforms`` one after the other; the state is a tuple of their states.
+
+    Extra keyword arguments to ``update`` (``value=loss``, ...) reach each
+    transform that declares them and are dropped for the others, so optax
+    transforms (with or without ``**extra_args``) chain with optjax ones.
+
+    >>> import optjax
+    >>> tx = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.scale(-0.1))
+    """
+    for i, t in enumerate(transforms):
+        if not (hasattr(t, "init") and hasattr(t, "update")):
+            raise TypeError(f"chain: argument {i} is not a transform (needs init and update): {t!r}")
+
+    def init_fn(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        if not isinstance(state, tuple) or len(state) != len(transforms):
+            n = len(state) if isinstance(state, tuple) else type(state).__name__
+            raise ValueError(
+                f"chain of {len(transforms)} transforms got a state of {n} entries: "
+                "was it made by this chain's init?"
+            )
+        new_state = []
+        for t, s in zip(transforms, state):
+            updates, s = call_update(t, updates, s, params, extra_args)
+            new_state.append(s)
+        return updates, tuple(new_state)
+
+    return GradientTransformation(init_fn, update_fn)
+
+
+class PartitionState(NamedTuple):
+    """One inner state per group label."""
+
+    inner_states: dict
+
+
+def _mask_tree(tree: PyTree, labels: PyTree, label: Hashable) -> PyTree:
+    """Keep the leaves whose label is ``label``; MaskedNode elsewhere."""
+    return jax.tree.map(
+        lambda x, lab: x if lab == label else MaskedNode(), tree, labels, is_leaf=_is_none
+    )
+
+
+def resolve_labels(labels: Any, params: PyTree, known: set) -> PyTree:
+    """A tree of group labels from a tree, a callable, or a pattern mapping.
+
+    With a pattern mapping (``{"*/bias": "no_decay", "*": "default"}``), each
+    leaf gets the label of the first matching pattern; a leaf no pattern
+    matches is an error.
+    """
+    tree = resolve_per_leaf(labels, params, name="partition labels", default=None)
+    names, leaves, _ = flatten_with_names(params)
+    lab_leaves = jax.tree.leaves(tree, is_leaf=_is_none)
+    for n, x, lab in zip(names, leaves, lab_leaves):
+        if x is None:
+            continue
+        if lab is None:
+            raise ValueError(f"partition: no label for parameter '{n}'; known labels: {sorted(map(str, known))}")
+        if lab not in known:
+            raise ValueError(
+                f"partition: parameter '{n}' has label {lab!r}, which has no transform; "
+                f"known labels: {sorted(map(str, known))}"
+            )
+    return tree
+
+
+def partition(
+    transforms: Mapping[Hashable, GradientTransformation],
+    param_labels: PyTree | Callable[[PyTree], PyTree] | Mapping[str, Hashable],
+) -> GradientTransformation:
+    """Give each group of parameters its own transform (PyTorch param groups).
+
+    Args:
+      transforms: ``{label: transform}``, one per group, each with its own
+        hyperparameters.
+      param_labels: a label per leaf: a pytree like the params, a callable
+        ``f(params) -> that pytree``, or a mapping from path patterns to labels
+        (first match wins; see :mod:`optjax.tree`).
+
+    A group's transform sees only its own leaves (the others are MaskedNode
+    placeholders that hold no state). Example, torch's
+    ``SGD([{'params': base}, {'params': head, 'lr': 1e-3}], lr=1e-2, momentum=0.9)``::
+
+        tx = optjax.partition(
+            {"base": optjax.sgd(1e-2, momentum=0.9), "head": optjax.sgd(1e-3, momentum=0.9)},
+            {"head/*": "head", "*": "base"})
+    """
+    transforms = dict(transforms)
+    known = set(transforms)
+
+    def init_fn(params):
+        labels = resolve_labels(param_labels, params, known)
+        return PartitionState(
+            {k: t.init(_mask_tree(params, labels, k)) for k, t in transforms.items()}
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        ref = params if params is not None else updates
+        labels = resolve_labels(param_labels, ref, known)
+        out = jax.tree.map(lambda x: x, updates, is_leaf=_is_none)
+        new_inner = {}
+        for k, t in transforms.items():
+            masked_u = _mask_tree(updates, labels, k)
+            masked_p = None if params is None else _mask_tree(params, labels, k)
+            u, new_inner[k] = call_update(t, masked_u, state.inner_states[k], masked_p, extra_args)
+            out = jax.tree.map(
+                lambda o, n, lab: n if lab == k else o, out, u, labels,
+                is_leaf=lambda x: x is None or isinstance(x, MaskedNode),
+            )
+        return out, PartitionState(new_inner)
+
+    return GradientTransformation(init_fn, update_fn)
+
+
+multi_transform = partition

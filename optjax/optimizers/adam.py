@@ -1,0 +1,177 @@
+"""The Adam family's core: ``scale_by_adam``, with the peers' conventions as options.
+
+References: Kingma and Ba, *Adam: A Method for Stochastic Optimization*, 2014;
+Reddi et al., *On the Convergence of Adam and Beyond* (AMSGrad), 2018;
+Loshchilov and Hutter, *Decoupled Weight Decay Regularization* (AdamW), 2019.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.combine import chain
+from optjax.leafwise import hyperparams_as, leafwise, zeros
+from optjax.transforms.scaling import scale_by_learning_rate
+from optjax.transforms.weight_decay import add_decayed_weights
+
+EPS_PLACEMENTS = ("corrected", "uncorrected")
+AMSGRAD_MODES = (None, "raw", "corrected")
+
+
+class ScaleByAdamState(NamedTuple):
+    """First and second moments (one leaf per param); ``nu_max`` for AMSGrad."""
+
+    count: jax.Array
+    mu: Any
+    nu: Any
+    nu_max: Any
+
+
+def scale_by_adam(
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    eps_root: float = 0.0,
+    *,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+    nesterov: bool = False,
+    amsgrad: str | None = None,
+    eps_placement: str = "corrected",
+) -> GradientTransformation:
+    """Rescale updates by Adam's moment estimates.
+
+    With ``t`` the step (1, 2, ...)::
+
+        m <- b1 * m + (1 - b1) * g
+        v <- b2 * v + (1 - b2) * g**2
+        m_hat = m / (1 - b1**t),  v_hat = v / (1 - b2**t)
+        u = m_hat / (sqrt(v_hat + eps_root) + eps)                      # "corrected"
+        u = m_hat * sqrt(1 - b2**t) / (sqrt(v + eps_root) + eps)        # "uncorrected"
+
+    Args:
+      b1, b2: decay rates in [0, 1).
+      eps: added to the denominator, >= 0. ``eps_placement="corrected"`` adds
+        it to ``sqrt(v_hat)`` (optax, torch.optim.Adam); ``"uncorrected"`` adds it
+        to ``sqrt(v)``, folding the bias correction into the step (MXNet's
+        Adam, torch's SparseAdam).
+      eps_root: added inside the square root, >= 0.
+      mu_dtype, nu_dtype: storage dtypes of the moments (default: the param's).
+        The math always runs in at least float32.
+      nesterov: Nesterov momentum on ``m_hat`` (optax's NAdam form).
+      amsgrad: None; ``"raw"`` keeps the running max of the *uncorrected* ``v``
+        (torch's ``amsgrad=True``); ``"corrected"`` the max of ``v_hat`` (optax's
+        ``amsgrad``).
+    """
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2)
+    validation.non_negative("eps", eps)
+    validation.non_negative("eps_root", eps_root)
+    validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
+    validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
+
+    b1_, b2_, eps_, eps_root_ = b1, b2, eps, eps_root
+
+    def rule(g, p, *, count, mu, nu, nu_max):
+        del p
+        b1, b2, eps, eps_root = hyperparams_as(g, b1_, b2_, eps_, eps_root_)
+        t = count.astype(b1.dtype)
+        mu = b1 * mu + (1.0 - b1) * g
+        nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
+        bc1 = 1.0 - b1**t
+        bc2 = 1.0 - b2**t
+        if nesterov:
+            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+        else:
+            m_hat = mu / bc1
+        new = {"mu": mu, "nu": nu, "nu_max": nu_max}
+        v = nu
+        if amsgrad == "raw":
+            v = new["nu_max"] = jnp.maximum(nu_max, nu)
+        if eps_placement == "corrected":
+            v_hat = v / bc2
+            if amsgrad == "corrected":
+                v_hat = new["nu_max"] = jnp.maximum(nu_max, v_hat)
+            u = m_hat / (jnp.sqrt(v_hat + eps_root) + eps)
+        else:
+            if amsgrad == "corrected":
+                raise ValueError("amsgrad='corrected' needs eps_placement='corrected'")
+            u = m_hat * jnp.sqrt(bc2) / (jnp.sqrt(v + eps_root) + eps)
+        return u, new
+
+    max_init = zeros(nu_dtype) if amsgrad else (lambda p: None)
+    return leafwise(
+        rule, ScaleByAdamState,
+        {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype), "nu_max": max_init},
+        name="scale_by_adam",
+    )
+
+
+def adam(
+    learning_rate: ScalarOrSchedule = 1e-3,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    eps_root: float = 0.0,
+    *,
+    weight_decay: float = 0.0,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+    nesterov: bool = False,
+    amsgrad: str | None = None,
+    eps_placement: str = "corrected",
+) -> GradientTransformation:
+    """Adam: ``p <- p - lr * u`` with ``u`` from :func:`scale_by_adam`.
+
+    ``weight_decay`` is coupled L2 (added to the gradient before the moments),
+    as torch's ``Adam(weight_decay=wd)``; for decoupled decay use :func:`adamw`.
+    Defaults follow optax (and torch: lr 1e-3, betas (0.9, 0.999), eps 1e-8).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.adam(1e-3)
+    >>> params = {"w": jnp.ones(2)}
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(params), params)
+    """
+    validation.non_negative("weight_decay", weight_decay)
+    parts = [] if validation.is_static_zero(weight_decay) else [add_decayed_weights(weight_decay)]
+    parts += [
+        scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
+                      nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement),
+        scale_by_learning_rate(learning_rate),
+    ]
+    return chain(*parts)
+
+
+def adamw(
+    learning_rate: ScalarOrSchedule = 1e-3,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    eps_root: float = 0.0,
+    weight_decay: ScalarOrSchedule = 1e-4,
+    mask: Any = None,
+    *,
+    weight_decay_mult: Any = None,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+    nesterov: bool = False,
+    amsgrad: str | None = None,
+    eps_placement: str = "corrected",
+) -> GradientTransformation:
+    """AdamW: ``p <- p - lr * (u + wd * m_i * p)``, decoupled weight decay.
+
+    Equals torch's ``AdamW(lr, betas, eps, weight_decay)`` (whose default wd is
+    1e-2; optax's, kept here, is 1e-4). ``mask`` / ``weight_decay_mult`` select
+    or scale decay per leaf (see :func:`add_decayed_weights`).
+    """
+    return chain(
+        scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
+                      nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement),
+        add_decayed_weights(weight_decay, mask, weight_decay_mult=weight_decay_mult),
+        scale_by_learning_rate(learning_rate),
+    )

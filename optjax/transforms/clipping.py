@@ -1,0 +1,48 @@
+"""Clipping updates: elementwise (MXNet's ``clip_gradient``) and by global norm."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from optjax import numerics, validation
+from optjax.base import GradientTransformation, init_empty_state
+from optjax.tree import global_norm, tree_map_none
+
+
+def clip(max_delta: float) -> GradientTransformation:
+    """Clip each element to ``[-max_delta, max_delta]`` (MXNet's ``clip_gradient``).
+
+    ``max_delta`` must be >= 0.
+    """
+    validation.non_negative("max_delta", max_delta)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        return tree_map_none(lambda u: jnp.clip(u, -max_delta, max_delta).astype(u.dtype), updates), state
+
+    return GradientTransformation(init_empty_state, update_fn)
+
+
+def clip_by_global_norm(max_norm: float) -> GradientTransformation:
+    """Rescale all updates together so their global L2 norm is at most ``max_norm``.
+
+    ``u <- u * min(1, max_norm / ||u||)`` with ``||u|| = sqrt(sum_i sum(u_i**2))``
+    (accumulated in at least float32). Same as optax; torch's
+    ``clip_grad_norm_`` divides by ``||u|| + 1e-6`` instead.
+    """
+    validation.positive("max_norm", max_norm)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        g_norm = global_norm(updates)
+        trigger = g_norm < max_norm
+        factor = jnp.where(trigger, 1.0, max_norm / jnp.where(trigger, 1.0, g_norm))
+
+        def scale(u):
+            cdt = numerics.compute_dtype(u.dtype)
+            return (u.astype(cdt) * factor.astype(cdt)).astype(u.dtype)
+
+        return tree_map_none(scale, updates), state
+
+    return GradientTransformation(init_empty_state, update_fn)

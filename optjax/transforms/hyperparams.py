@@ -1,0 +1,153 @@
+"""Hyperparameters that live in the state: read and change them at run time.
+
+``inject_hyperparams(adamw)(learning_rate=1e-3, weight_decay=1e-2)`` stores each
+numeric hyperparameter as a scalar in ``state.hyperparams`` (by name), so a
+jitted step reads it as data: changing it (MXNet's ``set_learning_rate``,
+torch's ``group['lr'] = x``) never recompiles. A schedule given for a
+hyperparameter is evaluated at the step count and its value stored.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import numerics
+from optjax.base import GradientTransformation, PyTree, call_update, is_schedule
+
+
+class InjectHyperparamsState(NamedTuple):
+    """``hyperparams`` maps each injected name to its current value."""
+
+    count: jax.Array  # int32, steps taken
+    hyperparams: dict
+    inner_state: Any
+
+
+def _is_numeric(v: Any) -> bool:
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return True
+    return isinstance(v, (jax.Array,)) or (hasattr(v, "dtype") and hasattr(v, "shape"))
+
+
+def inject_hyperparams(
+    inner_factory: Callable[..., GradientTransformation],
+    static_args: str | tuple[str, ...] = (),
+    hyperparam_dtype: Any = None,
+) -> Callable[..., GradientTransformation]:
+    """Wrap an optimizer factory so its numeric hyperparameters live in the state.
+
+    Args:
+      inner_factory: e.g. ``optjax.adamw``; called again on each update with the
+        current values (as traced scalars).
+      static_args: names to keep as Python values (shapes, flags, ints that
+        steer tracing).
+      hyperparam_dtype: dtype of the stored values. Default float32, or
+        float64 when some param is float64: never the params' low precision
+        (with bfloat16 params b2=0.999 would become 1.0, optax issue 1414).
+
+    Returns a factory taking the same arguments. Integers and floats are
+    injected; bools, strings, None and ``static_args`` stay static; callables
+    are schedules of the step (evaluated at 0 on the first update, like
+    ``scale_by_learning_rate``).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.inject_hyperparams(optjax.sgd)(learning_rate=0.1)
+    >>> state = tx.init({"w": jnp.ones(2)})
+    >>> state = optjax.set_hyperparams(state, learning_rate=0.01)  # no recompilation
+    >>> float(optjax.get_hyperparam(state, "learning_rate"))
+    0.009999999776482582
+    """
+    statics = (static_args,) if isinstance(static_args, str) else tuple(static_args)
+    sig = inspect.signature(inner_factory)
+
+    @functools.wraps(inner_factory)
+    def factory(*args, **kwargs) -> GradientTransformation:
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        # Build once with the given values: validates them at construction.
+        inner_factory(*bound.args, **bound.kwargs)
+        given = dict(bound.arguments)
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_KEYWORD and p.name in given:
+                given.update(given.pop(p.name))
+        static = {k: v for k, v in given.items() if k in statics or not (_is_numeric(v) or is_schedule(v))}
+        numeric = {k: v for k, v in given.items() if k not in static and _is_numeric(v)}
+        schedules = {k: v for k, v in given.items() if k not in static and k not in numeric}
+
+        def dtype_for(params):
+            if hyperparam_dtype is not None:
+                return hyperparam_dtype
+            return numerics.hyperparam_dtype(params)
+
+        def init_fn(params):
+            dt = dtype_for(params)
+            hps = {k: jnp.asarray(v, dt) for k, v in numeric.items()}
+            hps.update({k: jnp.asarray(s(0), dt) for k, s in schedules.items()})
+            inner = inner_factory(**static, **hps)
+            return InjectHyperparamsState(numerics.zero_count(), hps, inner.init(params))
+
+        def update_fn(updates, state, params=None, **extra_args):
+            hps = dict(state.hyperparams)
+            for k, s in schedules.items():
+                hps[k] = jnp.asarray(s(state.count), hps[k].dtype)
+            inner = inner_factory(**static, **hps)
+            new_u, new_inner = call_update(inner, updates, state.inner_state, params, extra_args)
+            return new_u, InjectHyperparamsState(numerics.safe_increment(state.count), hps, new_inner)
+
+        return GradientTransformation(init_fn, update_fn)
+
+    return factory
+
+
+def _walk(state: Any, fn: Callable[[InjectHyperparamsState], Any]) -> Any:
+    """Rebuild ``state`` with ``fn`` applied to every InjectHyperparamsState in it."""
+    is_inj = lambda x: isinstance(x, InjectHyperparamsState)  # noqa: E731
+    return jax.tree.map(lambda x: fn(x) if is_inj(x) else x, state, is_leaf=is_inj)
+
+
+def get_hyperparam(state: PyTree, name: str) -> jax.Array:
+    """The current value of hyperparameter ``name`` anywhere in ``state``.
+
+    Raises KeyError if it is not found, or found in several places with
+    different values (use the sub-state then, e.g. ``state.inner_states['head']``).
+    """
+    found = []
+    _walk(state, lambda s: found.append(s.hyperparams[name]) if name in s.hyperparams else None)
+    if not found:
+        raise KeyError(f"no injected hyperparameter named {name!r} in this state")
+    first = found[0]
+    if len(found) > 1 and not all(
+        isinstance(f, jax.core.Tracer) or bool(jnp.all(f == first)) for f in found[1:]
+    ):
+        raise KeyError(f"hyperparameter {name!r} appears {len(found)} times with different values")
+    return first
+
+
+def set_hyperparams(state: PyTree, **values: Any) -> PyTree:
+    """A copy of ``state`` with the named hyperparameters replaced, everywhere they occur.
+
+    Values keep the stored dtype, so the jitted step sees the same types and
+    does not recompile. A name found nowhere is a KeyError.
+    """
+    seen = set()
+
+    def fn(s):
+        hps = dict(s.hyperparams)
+        for k, v in values.items():
+            if k in hps:
+                seen.add(k)
+                hps[k] = jnp.asarray(v, hps[k].dtype)
+        return s._replace(hyperparams=hps)
+
+    new = _walk(state, fn)
+    missing = set(values) - seen
+    if missing:
+        raise KeyError(f"no injected hyperparameter named {sorted(missing)} in this state")
+    return new

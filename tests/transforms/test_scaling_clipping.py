@@ -1,0 +1,90 @@
+"""scale, scale_by_learning_rate, lr_mult, clip, clip_by_global_norm: hand-derived numbers."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import optjax
+
+
+def grads():
+    return {"dense": {"kernel": jnp.array([[3.0, -4.0]]), "bias": jnp.array([1.0])}, "head": {"bias": jnp.array([-2.0])}}
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_scale_and_lr(jit):
+    f = jax.jit if jit else (lambda x: x)
+    tx = optjax.scale_by_learning_rate(0.5)
+    u, _ = f(tx.update)(grads(), tx.init(grads()))
+    np.testing.assert_allclose(u["dense"]["kernel"], [[-1.5, 2.0]])
+
+
+def test_lr_schedule_evaluated_from_step_zero():
+    tx = optjax.scale_by_learning_rate(lambda t: 1.0 / (t + 1))
+    s = tx.init(grads())
+    seen = []
+    for _ in range(3):
+        u, s = jax.jit(tx.update)(grads(), s)
+        seen.append(float(u["head"]["bias"][0]))
+    np.testing.assert_allclose(seen, [2.0, 1.0, 2.0 / 3], rtol=1e-6)
+
+
+def test_lr_mult_forms():
+    g = grads()
+    by_pattern = optjax.lr_mult({"head/*": 10.0, "*bias": 0.5})
+    u, _ = by_pattern.update(g, by_pattern.init(g), g)
+    np.testing.assert_allclose(u["head"]["bias"], [-20.0])  # first match wins
+    np.testing.assert_allclose(u["dense"]["bias"], [0.5])
+    np.testing.assert_allclose(u["dense"]["kernel"], [[3.0, -4.0]])
+    tree = {"dense": {"kernel": 2.0, "bias": 0.0}, "head": {"bias": 1.0}}
+    u2, _ = optjax.lr_mult(tree).update(g, (), g)
+    np.testing.assert_allclose(u2["dense"]["kernel"], [[6.0, -8.0]])
+    np.testing.assert_allclose(u2["dense"]["bias"], [0.0])
+    u3, _ = optjax.lr_mult(lambda p: jax.tree.map(lambda _: 3.0, p)).update(g, (), g)
+    np.testing.assert_allclose(u3["head"]["bias"], [-6.0])
+
+
+def test_lr_mult_bad_input():
+    g = grads()
+    with pytest.raises(ValueError, match="dense/bias"):
+        optjax.lr_mult({"*bias": -1.0}).update(g, (), g)
+    with pytest.raises(ValueError, match="match no parameter"):
+        optjax.lr_mult({"*gamma": 2.0}).update(g, (), g)
+    with pytest.raises(ValueError, match="params"):
+        optjax.lr_mult({"dense": {"kernel": 2.0}}).update(g, (), g)
+
+
+def test_clip_elementwise():
+    u, _ = optjax.clip(2.5).update(grads(), ())
+    np.testing.assert_allclose(u["dense"]["kernel"], [[2.5, -2.5]])
+    np.testing.assert_allclose(u["head"]["bias"], [-2.0])
+
+
+def test_clip_by_global_norm():
+    g = grads()  # norm sqrt(9 + 16 + 1 + 4) = sqrt(30)
+    u, _ = jax.jit(optjax.clip_by_global_norm(1.0).update)(g, ())
+    np.testing.assert_allclose(u["dense"]["kernel"], np.array([[3.0, -4.0]]) / np.sqrt(30), rtol=1e-6)
+    u, _ = optjax.clip_by_global_norm(100.0).update(g, ())
+    np.testing.assert_allclose(u["dense"]["kernel"], [[3.0, -4.0]])
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: optjax.scale_by_learning_rate(-0.1),
+    lambda: optjax.scale_by_learning_rate(float("nan")),
+    lambda: optjax.clip(-1.0),
+    lambda: optjax.clip_by_global_norm(0.0),
+    lambda: optjax.add_decayed_weights(-1e-4),
+    lambda: optjax.adam(1e-3, b1=1.0),
+    lambda: optjax.sgd(0.1, momentum=1.5),
+])
+def test_bad_hyperparameters_raise_at_construction(bad):
+    with pytest.raises(ValueError):
+        bad()
+
+
+def test_error_names_argument():
+    with pytest.raises(ValueError, match="learning_rate"):
+        optjax.sgd(-1.0)
+    with pytest.raises(ValueError, match="b2"):
+        optjax.adam(b2=-0.1)
