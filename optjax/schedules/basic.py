@@ -148,7 +148,7 @@ def cosine_decay_schedule(
     Example::
 
         >>> import optjax
-        >>> float(optjax.cosine_decay_schedule(1.0, 10)(5))
+        >>> round(float(optjax.cosine_decay_schedule(1.0, 10)(5)), 6)
         0.5
     """
     _core.check_int("decay_steps", decay_steps, low=1)
