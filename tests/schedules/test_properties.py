@@ -78,6 +78,7 @@ def all_schedules():
         "exp": (optjax.exponential_decay(1.0, 10, 0.5, end_value=0.01), 0.01),
         "exp_stair": (optjax.exponential_decay(1.0, 10, 0.5, staircase=True), 0.0),
         "cosine": (optjax.cosine_decay_schedule(1.0, 100, 0.1), 0.1),
+        "inverse_time": (optjax.inverse_time_decay(1.0, 10, 0.5), 0.0),
         "piecewise": (optjax.piecewise_constant_schedule(1.0, {10: 0.1}), 0.1),
         "interp": (optjax.piecewise_interpolate_schedule("cosine", 1.0, {10: 0.1}), 0.1),
         "warmup_cosine": (optjax.warmup_cosine_decay_schedule(0.0, 1.0, 10, 100, 0.01), 0.01),
@@ -199,3 +200,14 @@ def test_step_convention_mxnet_first_update_is_one():
     of FactorScheduler(step=3) is seen on the 4th update."""
     s = mxnet_lr.factor_scheduler(3, 0.5, base_lr=1.0)
     assert [float(s(n)) for n in range(1, 8)] == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+def test_inverse_time_decay_formula(staircase):
+    t = np.arange(100)
+    p = np.floor(t / 7) if staircase else t / 7
+    want = 0.3 / (1 + 0.4 * p)
+    got = jax.jit(optjax.inverse_time_decay(0.3, 7, 0.4, staircase))(jnp.arange(100))
+    np.testing.assert_allclose(got, want, rtol=3e-7)
+    with pytest.raises(ValueError, match="decay_steps"):
+        optjax.inverse_time_decay(0.3, 0, 0.4)
