@@ -8,6 +8,7 @@ Pure initializers follow ``jax.nn.initializers``: ``init(key, shape, dtype=float
 * structured: :func:`bilinear`, :func:`lstm_bias`, :func:`fused_rnn` (+ layout helpers)
 * by name: :func:`param_kind`, :func:`by_name`, :func:`mixed`, :func:`load`,
   :func:`init_params` (also ``optjax.init_params``)
+* MXNet specs (``'["xavier", {...}]'``, registry names): :func:`from_mxnet`
 
 Everything is in ``__all__``; only the names in ``TOP_LEVEL`` are also re-exported
 as ``optjax.<name>`` (the others, like ``uniform``, would be ambiguous there).
@@ -27,6 +28,7 @@ from optjax.initializers.fused_rnn import (
     fused_rnn_unpack,
 )
 from optjax.initializers.orthogonal import orthogonal
+from optjax.initializers.registry import MXNET_NAMES, from_mxnet
 from optjax.initializers.special import bilinear, bilinear_kernel, loc_bias, lstm_bias, quantized_weight
 
 __all__: list[str] = [
@@ -63,5 +65,7 @@ __all__: list[str] = [
     "load",
     "init_params",
     "name_key",
+    "from_mxnet",
+    "MXNET_NAMES",
 ]
 TOP_LEVEL: tuple[str, ...] = ("init_params",)
