@@ -396,5 +396,6 @@ def init_params(
         out.append(value.astype(dtype))
     if unused:
         names = [tree_util.path_str(p) for p, _ in pairs[:8]]
-        raise ValueError(f"rules: pattern(s) {sorted(unused)} match no parameter; the parameters are named like {names}")
+        raise ValueError(f"rules: pattern(s) {sorted(unused)} claim no parameter (none matches, or earlier patterns "
+            f"take every parameter they match); the parameters are named like {names}")
     return treedef.unflatten(out)
