@@ -6,8 +6,8 @@ the path)::
     cd /tmp && /work/mxvenv/bin/python /work/wt/cat-mxnet/tests/golden/optimizers/gen_mxnet.py
 
 Writes ``mxnet_golden.json`` beside this file. For every case it records the
-exact constructor kwargs, the per-index effective wd (``wd * wd_mult``) and
-name, the initial weights, every step's gradients (deterministic, from a
+exact constructor kwargs, the per-index effective wd (``wd * wd_mult``), lr
+and name, the initial weights, every step's gradients (deterministic, from a
 seeded numpy RandomState) and the weights after each step. Weights are float32;
 numbers are written with 9 significant digits (exact round trip for float32).
 """
@@ -123,6 +123,7 @@ def run(c, seed):
     weights = [mx.nd.array(w, dtype="float32") for w in w0]
     n = len(shapes)
     eff_wd = [float(opt._get_wd(i)) for i in range(n)]
+    eff_lr = [float(opt._get_lr(i)) for i in range(n)]  # no scheduler: lr * lr_mult, side-effect free
     names = [opt.idx2name.get(i, str(i)) for i in range(n)]
     if c["mode"] == "updater":
         updater = mx.optimizer.get_updater(opt)
@@ -140,7 +141,7 @@ def run(c, seed):
         grads_out.append([f32list(g) for g in gs])
         traj.append([f32list(w.asnumpy()) for w in weights])
     out = dict(c)
-    out.update(seed=seed, steps=STEPS, names=names, effective_wd=eff_wd, init=[f32list(w) for w in w0],
+    out.update(seed=seed, steps=STEPS, names=names, effective_wd=eff_wd, effective_lr=eff_lr, init=[f32list(w) for w in w0],
                grads=grads_out, weights=traj, mxnet_version=mx.__version__)
     if c["optimizer"] == "nadam":
         out["final_m_schedule"] = float(opt.m_schedule)
