@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 import optjax
@@ -47,6 +46,7 @@ OPTAX_PAIRS = {
 
 @pytest.mark.parametrize("key", sorted(OPTAX_PAIRS))
 def test_matches_optax(key):
+    optax = pytest.importorskip("optax")
     name, kwargs = OPTAX_PAIRS[key]
     got = np.asarray(jax.jit(jax.vmap(getattr(optjax, name)(**kwargs)))(STEPS))
     theirs = getattr(optax, name)(**kwargs)
@@ -58,6 +58,7 @@ def test_matches_optax(key):
 
 
 def test_sgdr_and_join_match_optax():
+    optax = pytest.importorskip("optax")
     kw = [dict(init_value=0.0, peak_value=1.0, warmup_steps=5, decay_steps=30),
           dict(init_value=0.5, peak_value=0.5, warmup_steps=0, decay_steps=60, end_value=0.1)]
     np.testing.assert_allclose(jax.jit(optjax.sgdr_schedule(kw))(STEPS),
