@@ -5,3 +5,58 @@ from optjax.optimizers.adam import ScaleByAdamState, adam, adamw, scale_by_adam
 from optjax.optimizers.momentum import TraceState, sgd, trace
 
 __all__: list[str] = ["ScaleByAdamState", "TraceState", "adam", "adamw", "scale_by_adam", "sgd", "trace"]
+
+# --- torch/optax side ---
+from optjax.optimizers.adabelief import ScaleByBeliefState, adabelief, scale_by_belief  # noqa: E402
+from optjax.optimizers.adafactor import FactoredState, adafactor, scale_by_adafactor  # noqa: E402
+from optjax.optimizers.adam import amsgrad  # noqa: E402
+from optjax.optimizers.adaptive import (  # noqa: E402
+    ScaleByAdaDeltaState,
+    ScaleByAdamaxState,
+    ScaleByRmsState,
+    ScaleByRssState,
+    adadelta,
+    adagrad,
+    adamax,
+    rmsprop,
+    scale_by_adadelta,
+    scale_by_adamax,
+    scale_by_rms,
+    scale_by_rss,
+)
+from optjax.optimizers.asgd import ASGDState, asgd, scale_by_asgd  # noqa: E402
+from optjax.optimizers.lion import ScaleByLionState, lion, scale_by_lion  # noqa: E402
+from optjax.optimizers.muon import MuonState, muon, newton_schulz, scale_by_muon  # noqa: E402
+from optjax.optimizers.nadam import ScaleByNadamState, nadam, scale_by_nadam  # noqa: E402
+from optjax.optimizers.radam import ScaleByRAdamState, radam, scale_by_radam  # noqa: E402
+from optjax.optimizers.rprop import ScaleByRpropState, rprop  # noqa: E402
+
+__all__ += [
+    "ASGDState", "FactoredState", "MuonState", "ScaleByAdaDeltaState", "ScaleByAdamaxState",
+    "ScaleByBeliefState", "ScaleByLionState", "ScaleByNadamState", "ScaleByRAdamState",
+    "ScaleByRmsState", "ScaleByRpropState", "ScaleByRssState",
+    "adabelief", "adadelta", "adafactor", "adagrad", "adamax", "amsgrad", "asgd", "lion", "muon",
+    "nadam", "newton_schulz", "radam", "rmsprop", "rprop",
+    "scale_by_adadelta", "scale_by_adafactor", "scale_by_adamax", "scale_by_asgd", "scale_by_belief",
+    "scale_by_lion", "scale_by_muon", "scale_by_nadam", "scale_by_radam", "scale_by_rms", "scale_by_rss",
+]
+# --- end torch/optax side ---
+# --- MXNet side ---
+from optjax.optimizers.dcasgd import DcasgdState, dcasgd  # noqa: E402
+from optjax.optimizers.ftml import FtmlState, ftml  # noqa: E402
+from optjax.optimizers.ftrl import FtrlState, ftrl  # noqa: E402
+from optjax.optimizers.group_adagrad import GroupAdagradState, group_adagrad  # noqa: E402
+from optjax.optimizers.lamb import ScaleByLambMomentsState, lamb, scale_by_trust_ratio  # noqa: E402
+from optjax.optimizers.lars import lars, mxnet_lars_mask, scale_by_mxnet_lars  # noqa: E402
+from optjax.optimizers.lbsgd import LbsgdState, lbsgd  # noqa: E402
+from optjax.optimizers.nag import NagState, nag  # noqa: E402
+from optjax.optimizers.sgld import SgldState, sgld  # noqa: E402
+from optjax.optimizers.signum import SignSgdState, SignumState, sign_sgd, signum  # noqa: E402
+
+__all__ += [
+    "DcasgdState", "FtmlState", "FtrlState", "GroupAdagradState", "LbsgdState", "NagState",
+    "ScaleByLambMomentsState", "SgldState", "SignSgdState", "SignumState", "dcasgd", "ftml", "ftrl",
+    "group_adagrad", "lamb", "lars", "lbsgd", "mxnet_lars_mask", "nag", "scale_by_mxnet_lars",
+    "scale_by_trust_ratio", "sgld", "sign_sgd", "signum",
+]
+# --- end MXNet side ---

@@ -15,7 +15,8 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
-from optjax.leafwise import hyperparams_as, leafwise, zeros
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import with_decay
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -75,12 +76,9 @@ def scale_by_adam(
     validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
     validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
 
-    b1_, b2_, eps_, eps_root_ = b1, b2, eps, eps_root
-
     def rule(g, p, *, count, mu, nu, nu_max):
         del p
-        b1, b2, eps, eps_root = hyperparams_as(g, b1_, b2_, eps_, eps_root_)
-        t = count.astype(b1.dtype)
+        t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
         bc1 = 1.0 - b1**t
@@ -125,26 +123,28 @@ def adam(
     nesterov: bool = False,
     amsgrad: str | None = None,
     eps_placement: str = "corrected",
+    decoupled_weight_decay: bool = False,
+    maximize: bool = False,
 ) -> GradientTransformation:
     """Adam: ``p <- p - lr * u`` with ``u`` from :func:`scale_by_adam`.
 
     ``weight_decay`` is coupled L2 (added to the gradient before the moments),
-    as torch's ``Adam(weight_decay=wd)``; for decoupled decay use :func:`adamw`.
-    Defaults follow optax (and torch: lr 1e-3, betas (0.9, 0.999), eps 1e-8).
+    as torch's ``Adam(weight_decay=wd)``; with ``decoupled_weight_decay=True``
+    it is AdamW's ``p <- p - lr * (u + wd * p)`` (torch's
+    ``Adam(decoupled_weight_decay=True)``, same as :func:`adamw`).
+    ``maximize`` ascends (torch's flag). Defaults follow optax (and torch: lr
+    1e-3, betas (0.9, 0.999), eps 1e-8). torch's ``amsgrad=True`` is
+    ``amsgrad="raw"``.
 
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.adam(1e-3)
     >>> params = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(params), params)
     """
-    validation.non_negative("weight_decay", weight_decay)
-    parts = [] if validation.is_static_zero(weight_decay) else [add_decayed_weights(weight_decay)]
-    parts += [
-        scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
-                      nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement),
-        scale_by_learning_rate(learning_rate),
-    ]
-    return chain(*parts)
+    core = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
+                         nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement)
+    return with_decay(core, learning_rate, weight_decay,
+                      decoupled=decoupled_weight_decay, maximize=maximize)
 
 
 def adamw(
@@ -175,3 +175,32 @@ def adamw(
         add_decayed_weights(weight_decay, mask, weight_decay_mult=weight_decay_mult),
         scale_by_learning_rate(learning_rate),
     )
+
+
+def amsgrad(
+    learning_rate: ScalarOrSchedule = 1e-3,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    eps_root: float = 0.0,
+    mu_dtype: Any = None,
+    *,
+    nu_dtype: Any = None,
+    mode: str = "corrected",
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = False,
+) -> GradientTransformation:
+    """AMSGrad: Adam with the running maximum of the second moment.
+
+    ``mode="corrected"`` (default, ``optax.amsgrad``) keeps ``max(v_hat)``;
+    ``mode="raw"`` keeps ``max(v)`` and divides by the current ``1 - b2**t``
+    (torch's ``Adam(amsgrad=True)``; the two differ by up to 2e-3 after 6 steps).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.amsgrad(1e-3)
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.ones(2)}))
+    """
+    validation.one_of("mode", mode, ("raw", "corrected"))
+    return adam(learning_rate, b1, b2, eps, eps_root, weight_decay=weight_decay,
+                mu_dtype=mu_dtype, nu_dtype=nu_dtype, amsgrad=mode,
+                decoupled_weight_decay=decoupled_weight_decay)

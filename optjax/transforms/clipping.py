@@ -24,20 +24,25 @@ def clip(max_delta: float) -> GradientTransformation:
     return GradientTransformation(init_empty_state, update_fn)
 
 
-def clip_by_global_norm(max_norm: float) -> GradientTransformation:
+def clip_by_global_norm(max_norm: float, *, eps: float = 0.0) -> GradientTransformation:
     """Rescale all updates together so their global L2 norm is at most ``max_norm``.
 
     ``u <- u * min(1, max_norm / ||u||)`` with ``||u|| = sqrt(sum_i sum(u_i**2))``
-    (accumulated in at least float32). Same as optax; torch's
-    ``clip_grad_norm_`` divides by ``||u|| + 1e-6`` instead.
+    (accumulated in at least float32). Same as optax. With ``eps > 0`` the
+    factor is ``min(1, max_norm / (||u|| + eps))``, always applied: torch's
+    ``clip_grad_norm_`` is ``eps=1e-6``.
     """
     validation.positive("max_norm", max_norm)
+    validation.non_negative("eps", eps)
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
         g_norm = global_norm(updates)
-        trigger = g_norm < max_norm
-        factor = jnp.where(trigger, 1.0, max_norm / jnp.where(trigger, 1.0, g_norm))
+        if eps:
+            factor = jnp.minimum(1.0, max_norm / (g_norm + eps))
+        else:
+            trigger = g_norm < max_norm
+            factor = jnp.where(trigger, 1.0, max_norm / jnp.where(trigger, 1.0, g_norm))
 
         def scale(u):
             cdt = numerics.compute_dtype(u.dtype)

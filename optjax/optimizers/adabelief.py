@@ -1,0 +1,82 @@
+"""AdaBelief: Adam whose second moment tracks the belief ``(g - m)**2``.
+
+Reference: Zhuang et al., *AdaBelief Optimizer*, NeurIPS 2020.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import with_decay
+
+
+class ScaleByBeliefState(NamedTuple):
+    count: jax.Array
+    mu: Any
+    nu: Any
+
+
+def scale_by_belief(
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-16,
+    eps_root: float = 1e-16,
+    nesterov: bool = False,
+    *,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+) -> GradientTransformation:
+    """``m <- b1 m + (1-b1) g; s <- b2 s + (1-b2)(g - m)**2 + eps_root;
+    u = m_hat / (sqrt(s_hat) + eps)`` (optax's ``scale_by_belief``)."""
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2)
+    validation.non_negative("eps", eps)
+    validation.non_negative("eps_root", eps_root)
+
+    def rule(g, p, *, count, mu, nu):
+        del p
+        t = count.astype(g.real.dtype)
+        mu = b1 * mu + (1.0 - b1) * g
+        err = g - mu
+        nu = b2 * nu + (1.0 - b2) * (err * jnp.conj(err)).real + eps_root
+        bc1 = 1.0 - b1 ** t
+        if nesterov:
+            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+        else:
+            m_hat = mu / bc1
+        u = m_hat / (jnp.sqrt(nu / (1.0 - b2 ** t)) + eps)
+        return u, {"mu": mu, "nu": nu}
+
+    return leafwise(rule, ScaleByBeliefState, {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype)},
+                    name="scale_by_belief")
+
+
+def adabelief(
+    learning_rate: ScalarOrSchedule = 1e-3,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-16,
+    eps_root: float = 1e-16,
+    *,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    decoupled_weight_decay: bool = True,
+    mask: Any = None,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
+) -> GradientTransformation:
+    """AdaBelief (optax's signature); ``weight_decay`` is decoupled by default
+    (as optax HEAD), coupled with ``decoupled_weight_decay=False``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.adabelief(1e-3)
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.ones(2)}))
+    """
+    core = scale_by_belief(b1, b2, eps, eps_root, nesterov, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
+    return with_decay(core, learning_rate, weight_decay, decoupled=decoupled_weight_decay, mask=mask)

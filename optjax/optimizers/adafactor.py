@@ -1,0 +1,238 @@
+"""Adafactor: factored second moments, in optax's form and torch's variant.
+
+Reference: Shazeer and Stern, *Adafactor: Adaptive Learning Rates with
+Sublinear Memory Cost*, ICML 2018.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
+from optjax.combine import chain
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import is_zero
+from optjax.transforms.scaling import scale, scale_by_learning_rate
+from optjax.transforms.weight_decay import add_decayed_weights
+
+VARIANTS = ("optax", "torch")
+
+
+class FactoredState(NamedTuple):
+    """``v_row``/``v_col``: factored second moments of leaves that are factored
+    (None elsewhere); ``v``: the full second moment of the others (None where
+    factored); ``mu``: momentum (optax variant with ``momentum``; else None)."""
+
+    count: jax.Array
+    v_row: Any
+    v_col: Any
+    v: Any
+    mu: Any
+
+
+def _factored_dims(shape, factored, min_dim):
+    """optax's rule: the two largest axes, if the second largest is >= min_dim."""
+    if not factored or len(shape) < 2:
+        return None
+    order = np.argsort(shape)
+    if shape[order[-2]] < min_dim:
+        return None
+    return int(order[-2]), int(order[-1])
+
+
+def _rms(x):
+    return jnp.sqrt(jnp.mean((x * jnp.conj(x)).real))
+
+
+def _eps_for(eps, dtype):
+    return float(jnp.finfo(dtype).eps) if eps is None else eps
+
+
+def scale_by_adafactor(
+    learning_rate: ScalarOrSchedule | None = None,
+    min_dim_size_to_factor: int = 128,
+    decay_rate: float = 0.8,
+    decay_offset: int = 0,
+    multiply_by_parameter_scale: bool = True,
+    clipping_threshold: float | None = 1.0,
+    momentum: float | None = None,
+    dtype_momentum: Any = jnp.float32,
+    eps: float | None = 1e-30,
+    factored: bool = True,
+    *,
+    variant: str = "optax",
+    min_scale: float = 1e-3,
+) -> GradientTransformation:
+    """The Adafactor step without weight decay and without the final sign flip:
+    ``p <- p - u`` with ``u`` the result. See :func:`adafactor`."""
+    validation.one_of("variant", variant, VARIANTS)
+    validation.non_negative("decay_rate", decay_rate)
+    if eps is not None:
+        validation.non_negative("eps", eps)
+    validation.non_negative("min_scale", min_scale)
+    if clipping_threshold is not None:
+        validation.positive("clipping_threshold", clipping_threshold)
+    if momentum is not None:
+        validation.check("momentum", momentum, low=0.0, high=1.0)
+    torch_style = variant == "torch"
+    if torch_style:
+        if learning_rate is None:
+            raise ValueError("learning_rate is required with variant='torch'")
+        if momentum is not None:
+            raise ValueError("momentum is not part of torch's Adafactor (variant='torch')")
+    if learning_rate is not None:
+        validation.non_negative("learning_rate", learning_rate)
+
+    def dims(p):
+        if torch_style:
+            return (p.ndim - 2, p.ndim - 1) if p.ndim >= 2 else None
+        return _factored_dims(p.shape, factored, min_dim_size_to_factor)
+
+    def init_row(p):
+        d = dims(p)
+        if d is None:
+            return None
+        shape = list(p.shape)
+        shape[d[1]] = 1 if torch_style else None  # torch keeps dims; optax drops them
+        return jnp.zeros([s for s in shape if s is not None], p.dtype)
+
+    def init_col(p):
+        d = dims(p)
+        if d is None:
+            return None
+        shape = list(p.shape)
+        shape[d[0]] = 1 if torch_style else None
+        return jnp.zeros([s for s in shape if s is not None], p.dtype)
+
+    def init_v(p):
+        return None if dims(p) is not None else jnp.zeros_like(p)
+
+    def init_mu(p):
+        return zeros(dtype_momentum)(p) if momentum is not None else None
+
+    def lr_at(count):
+        if learning_rate is None:
+            return None
+        lr = learning_rate(count - 1) if is_schedule(learning_rate) else learning_rate
+        return jnp.asarray(lr, jnp.float32)
+
+    def step_fn(*, count):
+        return {}, {"lr": lr_at(count)}
+
+    def rule(g, p, *, count, v_row, v_col, v, mu, lr):
+        t = (count - decay_offset).astype(jnp.float32)
+        w = t ** (-decay_rate)  # 1 - beta2_t
+        d = dims(p)
+        e = _eps_for(eps, g.dtype)
+        g2 = (g * jnp.conj(g)).real
+        new = {"v_row": v_row, "v_col": v_col, "v": v, "mu": mu}
+        if torch_style:
+            if d is not None:
+                row = v_row + w * (jnp.mean(g2, axis=-1, keepdims=True) - v_row)
+                col = v_col + w * (jnp.mean(g2, axis=-2, keepdims=True) - v_col)
+                new["v_row"], new["v_col"] = row, col
+                var = (row @ col) / jnp.maximum(jnp.mean(row, axis=-2, keepdims=True), e)
+            else:
+                var = new["v"] = v + w * (g2 - v)
+            u = g * jax.lax.rsqrt(jnp.maximum(var, e * e))
+            thr = 1.0 if clipping_threshold is None else clipping_threshold
+            denom = jnp.maximum(1.0, _rms(u) / thr)
+            rho = jnp.minimum(lr, 1.0 / jnp.sqrt(t))
+            alpha = jnp.maximum(min_scale, _rms(p)) * rho
+            return u * (alpha / denom), new
+        g2 = g2 + e
+        if d is not None:
+            d1, d0 = d
+            row = (1.0 - w) * v_row + w * jnp.mean(g2, axis=d0)
+            col = (1.0 - w) * v_col + w * jnp.mean(g2, axis=d1)
+            new["v_row"], new["v_col"] = row, col
+            rd1 = d1 - 1 if d1 > d0 else d1
+            row_factor = (row / jnp.mean(row, axis=rd1, keepdims=True)) ** -0.5
+            col_factor = col ** -0.5
+            u = g * jnp.expand_dims(row_factor, d0) * jnp.expand_dims(col_factor, d1)
+        else:
+            nv = new["v"] = (1.0 - w) * v + w * g2
+            u = g * nv ** -0.5
+        if clipping_threshold is not None:
+            u = u / jnp.maximum(1.0, _rms(u) / clipping_threshold)
+        if lr is not None:
+            u = u * lr
+        if multiply_by_parameter_scale:
+            u = u * jnp.maximum(_rms(p), min_scale)
+        if momentum is not None:
+            u = new["mu"] = momentum * mu + (1.0 - momentum) * u
+        return u, new
+
+    return leafwise(rule, FactoredState,
+                    {"v_row": init_row, "v_col": init_col, "v": init_v, "mu": init_mu},
+                    name="adafactor", needs_params=True, step_fn=step_fn)
+
+
+def adafactor(
+    learning_rate: ScalarOrSchedule | None = None,
+    min_dim_size_to_factor: int = 128,
+    decay_rate: float = 0.8,
+    decay_offset: int = 0,
+    multiply_by_parameter_scale: bool = True,
+    clipping_threshold: float | None = 1.0,
+    momentum: float | None = None,
+    dtype_momentum: Any = jnp.float32,
+    weight_decay_rate: float | None = None,
+    eps: float | None = 1e-30,
+    factored: bool = True,
+    weight_decay_mask: Any = None,
+    *,
+    variant: str = "optax",
+    min_scale: float = 1e-3,
+) -> GradientTransformation:
+    """Adafactor. Both variants use ``1 - beta2_t = t**-decay_rate`` and a
+    second moment factored into row and column means for matrices.
+
+    ``variant="optax"`` (default; ``optax.adafactor``, same arguments): factor
+    the two largest axes when the second largest is >= ``min_dim_size_to_factor``;
+    ``eps`` is added to ``g**2``; ``u`` is clipped to block RMS
+    ``clipping_threshold``, scaled by ``lr`` (if given), by ``max(rms(p),
+    min_scale)`` (``multiply_by_parameter_scale``), averaged with ``momentum``;
+    ``weight_decay_rate * p`` is added (not multiplied by lr); ``p <- p - u``.
+
+    ``variant="torch"``: ``torch.optim.Adafactor(lr, beta2_decay=-decay_rate,
+    eps=(eps, min_scale), d=clipping_threshold, weight_decay=weight_decay_rate)``.
+    Every leaf with ndim >= 2 is factored over its last two axes;
+    ``V = row @ col / max(mean(row), eps)``; ``U = g / sqrt(max(V, eps**2))``;
+    ``p <- p (1 - lr wd) - max(min_scale, rms(p)) min(lr, 1/sqrt(t)) U /
+    max(1, rms(U)/d)``. ``eps=None`` means the float epsilon of the dtype
+    (torch's default ``eps=(None, 1e-3)``).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.adafactor(1e-2, eps=None, variant="torch")
+    >>> p = {"w": jnp.ones((2, 3))}
+    >>> u, s = tx.update({"w": jnp.ones((2, 3))}, tx.init(p), p)
+    """
+    core = scale_by_adafactor(learning_rate, min_dim_size_to_factor, decay_rate, decay_offset,
+                              multiply_by_parameter_scale, clipping_threshold, momentum,
+                              dtype_momentum, eps, factored, variant=variant, min_scale=min_scale)
+    if weight_decay_rate is not None:
+        validation.non_negative("weight_decay_rate", weight_decay_rate)
+    if variant == "torch":
+        parts = [core]
+        if not is_zero(weight_decay_rate):
+            # p <- p - alpha U - lr wd p: the decay is scaled by lr (decoupled).
+            parts.append(add_decayed_weights(_lr_times(learning_rate, weight_decay_rate)))
+        parts.append(scale(-1.0))
+        return chain(*parts)
+    parts = [core]
+    if weight_decay_rate is not None:
+        parts.append(add_decayed_weights(weight_decay_rate, weight_decay_mask))
+    parts.append(scale(-1.0))
+    return chain(*parts)
+
+
+def _lr_times(lr, wd):
+    if is_schedule(lr):
+        return lambda count: lr(count) * wd
+    return lr * wd

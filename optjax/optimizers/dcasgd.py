@@ -1,0 +1,73 @@
+"""Delay-compensated asynchronous SGD (``mx.optimizer.DCASGD``).
+
+Reference: Zheng et al., *Asynchronous Stochastic Gradient Descent with Delay
+Compensation*, ICML 2017; MXNet 1.9.1 ``optimizer.py:1375-1429``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import copy, leafwise, zeros
+from optjax.optimizers._common import lr_step_fn
+
+
+class DcasgdState(NamedTuple):
+    """``previous``: the weights before the last step; ``velocity``: the momentum
+    buffer in MXNet's sign (None without momentum)."""
+
+    count: jax.Array
+    previous: Any
+    velocity: Any
+
+
+def dcasgd(
+    learning_rate: ScalarOrSchedule = 0.01,
+    momentum: float = 0.0,
+    lamda: float = 0.04,
+    *,
+    weight_decay: Any = 0.0,
+    accumulator_dtype: Any = None,
+) -> GradientTransformation:
+    """DC-ASGD: SGD whose gradient is corrected by ``lamda * g*g*(w - w_prev)``::
+
+        step = -lr * (g + wd * w + lamda * g * g * (w - w_prev))
+        v    = mu * v + step            (momentum > 0; else v = step)
+        w_prev <- w ;  w <- w + v
+
+    ``w_prev`` starts as a copy of the initial params (so the first step is
+    plain SGD). With ``momentum > 0`` MXNet 1.9.1 crashes (``if mom:`` on an
+    NDArray); this implements what its code intends, the formula above.
+
+    Args:
+      learning_rate: ``lr >= 0``, float or schedule.
+      momentum: ``mu`` in [0, 1].
+      lamda: delay-compensation strength ``>= 0`` (MXNet's spelling).
+      weight_decay: coupled L2 coefficient ``>= 0``.
+      accumulator_dtype: dtype of the velocity.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.dcasgd(0.1)
+    >>> p = {"w": jnp.ones(2)}
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
+    """
+    validation.non_negative("learning_rate", learning_rate)
+    validation.check("momentum", momentum, low=0.0, high=1.0)
+    validation.non_negative("lamda", lamda)
+    validation.non_negative("weight_decay", weight_decay)
+
+    def rule(g, p, *, count, previous, velocity, lr):
+        del count
+        step = -lr * (g + weight_decay * p + lamda * g * g * (p - previous))
+        if momentum:
+            velocity = momentum * velocity + step
+            step = velocity
+        return step, {"previous": p, "velocity": velocity}
+
+    vel = zeros(accumulator_dtype) if momentum else (lambda p: None)
+    return leafwise(rule, DcasgdState, {"previous": copy(), "velocity": vel}, name="dcasgd",
+                    needs_params=True, step_fn=lr_step_fn(learning_rate))

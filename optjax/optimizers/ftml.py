@@ -1,0 +1,75 @@
+"""Follow the Moving Leader (``mx.optimizer.FTML``).
+
+Reference: Zheng and Kwok, *Follow the Moving Leader in Deep Learning*, ICML
+2017; MXNet 1.9.1 ``FTMLKernel``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._common import lr_step_fn, maybe_zero
+
+
+class FtmlState(NamedTuple):
+    """``d``, ``v``, ``z`` of the FTML recursion (one leaf per param)."""
+
+    count: jax.Array
+    d: Any
+    v: Any
+    z: Any
+
+
+def ftml(
+    learning_rate: ScalarOrSchedule = 0.0025,
+    b1: float = 0.6,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    *,
+    weight_decay: Any = 0.0,
+) -> GradientTransformation:
+    """FTML. With ``t`` the step (1, 2, ...) and ``g <- g + wd * w``::
+
+        v   <- b2 * v + (1 - b2) * g**2
+        d_t  = (1 - b1**t) / lr * (sqrt(v / (1 - b2**t)) + eps)
+        z   <- b1 * z + (1 - b1) * g - (d_t - b1 * d) * w
+        d   <- d_t
+        w   <- -z / d_t
+
+    Args:
+      learning_rate: ``lr > 0``, float or schedule (MXNet's default is 0.01,
+        the paper's 0.0025).
+      b1, b2: decays in [0, 1) (MXNet's ``beta1`` 0.6, ``beta2`` 0.999).
+      eps: ``>= 0`` (MXNet's ``epsilon``).
+      weight_decay: coupled L2 ``>= 0``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.ftml(0.01)
+    >>> p = {"w": jnp.ones(2)}
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
+    """
+    validation.positive("learning_rate", learning_rate)
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2)
+    validation.non_negative("eps", eps)
+    validation.non_negative("weight_decay", weight_decay)
+    no_wd = maybe_zero(weight_decay)
+
+    def rule(g, p, *, count, d, v, z, lr):
+        t = count.astype(g.dtype)
+        if not no_wd:
+            g = g + weight_decay * p
+        v = b2 * v + (1.0 - b2) * g * g
+        d_t = (1.0 - b1**t) / lr * (jnp.sqrt(v / (1.0 - b2**t)) + eps)
+        z = b1 * z + (1.0 - b1) * g - (d_t - b1 * d) * p
+        w_new = -z / d_t
+        return w_new - p, {"d": d_t, "v": v, "z": z}
+
+    return leafwise(rule, FtmlState, {"d": zeros(), "v": zeros(), "z": zeros()}, name="ftml",
+                    needs_params=True, step_fn=lr_step_fn(learning_rate))

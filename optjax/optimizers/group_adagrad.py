@@ -1,0 +1,79 @@
+"""Group AdaGrad: one accumulator per row (``mx.optimizer.contrib.GroupAdaGrad``).
+
+Reference: Duchi, Hazan and Singer, *Adaptive Subgradient Methods*, JMLR 2011
+(row-wise variant for embeddings); MXNet 1.9.1 ``optimizer/contrib.py:30-100``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import leafwise
+from optjax.optimizers._common import lr_step_fn
+from optjax.tree import flatten_with_names
+
+
+class GroupAdagradState(NamedTuple):
+    """``sum_of_squares``: per row, shape ``(rows, 1)`` for a ``(rows, cols)`` leaf."""
+
+    count: jax.Array
+    sum_of_squares: Any
+
+
+def group_adagrad(
+    learning_rate: ScalarOrSchedule = 0.01,
+    eps: float = 1e-5,
+    *,
+    initial_accumulator_value: float = 0.0,
+) -> GradientTransformation:
+    """AdaGrad with one history value per row of a 2-D weight::
+
+        h <- h + mean(g**2, axis=1, keepdims=True)        # shape (rows, 1)
+        w <- w - lr * g / sqrt(h + eps)
+
+    Every leaf must be 2-D (an embedding table, a dense kernel); any other is
+    a ValueError naming the leaf. MXNet's class has no weight decay (it
+    asserts ``wd == 0``).
+
+    Args:
+      learning_rate: ``lr >= 0``, float or schedule.
+      eps: ``>= 0``, inside the square root.
+      initial_accumulator_value: starting ``h``, ``>= 0`` (MXNet: 0).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.group_adagrad(0.1)
+    >>> p = {"emb": jnp.ones((3, 2))}
+    >>> u, s = tx.update({"emb": jnp.ones((3, 2))}, tx.init(p), p)
+    >>> s.sum_of_squares["emb"].shape
+    (3, 1)
+    """
+    validation.non_negative("learning_rate", learning_rate)
+    validation.non_negative("eps", eps)
+    validation.non_negative("initial_accumulator_value", initial_accumulator_value)
+
+    def rule(g, p, *, count, sum_of_squares, lr, path):
+        del p, count
+        if g.ndim != 2:
+            raise ValueError(f"group_adagrad needs 2-D leaves; '{path}' has shape {g.shape}")
+        h = sum_of_squares + jnp.mean(g * g, axis=1, keepdims=True)
+        return -lr * g / jnp.sqrt(h + eps), {"sum_of_squares": h}
+
+    def h_init(p):
+        return jnp.full((p.shape[0], 1), initial_accumulator_value, p.dtype)
+
+    inner = leafwise(rule, GroupAdagradState, {"sum_of_squares": h_init}, name="group_adagrad",
+                     step_fn=lr_step_fn(learning_rate), leaf_info=("path",))
+
+    def init_fn(params):
+        names, leaves, _ = flatten_with_names(params)
+        for n, x in zip(names, leaves):
+            if x is not None and getattr(x, "ndim", 2) != 2:
+                raise ValueError(f"group_adagrad needs 2-D leaves; '{n}' has shape {tuple(x.shape)}")
+        return inner.init(params)
+
+    return GradientTransformation(init_fn, inner.update)

@@ -1,0 +1,76 @@
+"""Rprop: resilient backpropagation (sign-based, per-coordinate step sizes).
+
+Reference: Riedmiller and Braun, *A Direct Adaptive Method for Faster
+Backpropagation Learning: The RPROP Algorithm*, 1993.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation
+from optjax.combine import chain
+from optjax.leafwise import full, leafwise, zeros
+from optjax.transforms.scaling import scale
+
+
+class ScaleByRpropState(NamedTuple):
+    """``step_sizes``: per-coordinate step sizes (start at ``learning_rate``);
+    ``prev_updates``: the previous gradient, zeroed where its sign flipped."""
+
+    count: jax.Array
+    step_sizes: Any
+    prev_updates: Any
+
+
+def rprop(
+    learning_rate: float = 1e-2,
+    eta_minus: float = 0.5,
+    eta_plus: float = 1.2,
+    min_step_size: float = 1e-6,
+    max_step_size: float = 50.0,
+    *,
+    maximize: bool = False,
+) -> GradientTransformation:
+    """Rprop (optax's signature; torch's ``Rprop(lr, etas=(eta_minus, eta_plus),
+    step_sizes=(min_step_size, max_step_size))``)::
+
+        s = sign(g * prev);  f = eta_plus if s > 0, eta_minus if s < 0, 1 if s == 0
+        step <- clip(step * f, min_step_size, max_step_size)
+        g <- 0 where s < 0;  u = -sign(g) * step;  prev <- g
+
+    ``learning_rate`` is only the initial step size (as in torch, where changing
+    the group's lr later has no effect), so it must be a number, not a schedule.
+    The step is clipped also when ``s == 0`` (torch); optax leaves it unchanged
+    there, which differs only when ``learning_rate`` is outside the bounds.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.rprop(0.1)
+    >>> u, s = tx.update({"w": jnp.array([1.0, -1.0])}, tx.init({"w": jnp.zeros(2)}))
+    >>> u["w"]
+    Array([-0.1,  0.1], dtype=float32)
+    """
+    if callable(learning_rate):
+        raise ValueError("learning_rate of rprop is the initial step size and must be a number, "
+                         "not a schedule")
+    validation.non_negative("learning_rate", learning_rate)
+    validation.check("eta_minus", eta_minus, low=0.0, high=1.0, low_open=True, high_open=True)
+    validation.check("eta_plus", eta_plus, low=1.0, low_open=True)
+    validation.non_negative("min_step_size", min_step_size)
+    validation.non_negative("max_step_size", max_step_size)
+
+    def rule(g, p, *, count, step_sizes, prev_updates):
+        del p, count
+        s = jnp.sign(g * prev_updates)
+        f = jnp.where(s > 0, eta_plus, jnp.where(s < 0, eta_minus, 1.0))
+        step = jnp.clip(step_sizes * f, min_step_size, max_step_size)
+        g = jnp.where(s < 0, 0.0, g)
+        return -jnp.sign(g) * step, {"step_sizes": step, "prev_updates": g}
+
+    core = leafwise(rule, ScaleByRpropState,
+                    {"step_sizes": full(learning_rate), "prev_updates": zeros()}, name="rprop")
+    return chain(scale(-1.0), core) if maximize else core

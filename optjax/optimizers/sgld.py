@@ -1,0 +1,78 @@
+"""Stochastic gradient Langevin dynamics (``mx.optimizer.SGLD``).
+
+Reference: Welling and Teh, *Bayesian Learning via Stochastic Gradient Langevin
+Dynamics*, ICML 2011; MXNet 1.9.1 ``optimizer.py:1509-1536``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import leafwise
+from optjax.optimizers._common import lr_at, maybe_zero
+
+
+class SgldState(NamedTuple):
+    """``key``: the PRNG key the next step's noise is drawn from."""
+
+    count: jax.Array
+    key: jax.Array
+
+
+def sgld(
+    learning_rate: ScalarOrSchedule = 0.01,
+    *,
+    weight_decay: Any = 0.0,
+    key: Any = None,
+) -> GradientTransformation:
+    """SGLD: half a gradient step plus Gaussian noise of variance ``lr``::
+
+        w <- w - lr/2 * (g + wd * w) + N(0, lr)
+
+    The noise comes from ``key`` (a ``jax.random.key``/``PRNGKey`` or an int
+    seed), carried in the state and split every step; each leaf draws from its
+    own fold of the step key, so results do not depend on leaf order. MXNet
+    draws from its own RNG, so only the distribution can match MXNet.
+
+    Args:
+      learning_rate: ``lr >= 0``, float or schedule.
+      weight_decay: coupled L2 coefficient ``>= 0``.
+      key: required; a missing key is a ValueError.
+
+    >>> import jax, jax.numpy as jnp, optjax
+    >>> tx = optjax.sgld(0.01, key=jax.random.key(0))
+    >>> p = {"w": jnp.ones(2)}
+    >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
+    """
+    if key is None:
+        raise ValueError(
+            "sgld needs a PRNG key for its Langevin noise: pass key=jax.random.key(seed) "
+            "(or an int seed), e.g. optjax.sgld(0.01, key=jax.random.key(0))"
+        )
+    if isinstance(key, int):
+        key = jax.random.key(key)
+    validation.non_negative("learning_rate", learning_rate)
+    validation.non_negative("weight_decay", weight_decay)
+    no_wd = maybe_zero(weight_decay)
+
+    def global_init(params):
+        del params
+        return {"key": key}
+
+    def step_fn(*, count, key):
+        key, sub = jax.random.split(key)
+        return {"key": key}, {"lr": lr_at(learning_rate, count), "step_key": sub}
+
+    def rule(g, p, *, count, lr, step_key, index):
+        del count
+        G = g if no_wd else g + weight_decay * p
+        noise = jax.random.normal(jax.random.fold_in(step_key, index), g.shape, g.dtype)
+        return -lr / 2.0 * G + jnp.sqrt(jnp.asarray(lr, g.dtype)) * noise, {}
+
+    return leafwise(rule, SgldState, {}, name="sgld", needs_params=not no_wd,
+                    global_init=global_init, step_fn=step_fn, leaf_info=("index",))

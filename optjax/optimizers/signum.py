@@ -1,0 +1,107 @@
+"""Sign-based SGD: ``sign_sgd`` and ``signum`` (``mx.optimizer.Signum``).
+
+Reference: Bernstein et al., *signSGD: Compressed Optimisation for Non-Convex
+Problems*, ICML 2018; MXNet 1.9.1 ``SignumKernel`` / ``SignSGDKernel``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optjax import validation
+from optjax.base import GradientTransformation, ScalarOrSchedule
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._common import lr_step_fn, maybe_zero
+
+
+class SignSgdState(NamedTuple):
+    count: jax.Array
+
+
+class SignumState(NamedTuple):
+    """``mu``: the EMA of (decayed) gradients. MXNet stores its negation."""
+
+    count: jax.Array
+    mu: Any
+
+
+def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> GradientTransformation:
+    """signSGD: ``w <- (1 - lr * wd) * w - lr * sign(g)``.
+
+    ``optax.sign_sgd(lr)`` when ``weight_decay == 0``; the decay is decoupled
+    (MXNet's ``Signum(momentum=0)``, ``signsgd_update``). ``sign(0) = 0``.
+
+    Args:
+      learning_rate: ``lr >= 0``, float or schedule.
+      weight_decay: decoupled decay ``wd >= 0`` (scaled by ``lr``).
+
+    >>> import jax.numpy as jnp, optjax
+    >>> optjax.sign_sgd(0.1).update({"w": jnp.array([2., -3.])}, optjax.sign_sgd(0.1).init(None))[0]["w"]
+    Array([-0.1,  0.1], dtype=float32)
+    """
+    validation.non_negative("learning_rate", learning_rate)
+    validation.non_negative("weight_decay", weight_decay)
+    no_wd = maybe_zero(weight_decay)
+
+    def rule(g, p, *, count, lr):
+        del count
+        u = -lr * jnp.sign(g)
+        if not no_wd:
+            u = u - (lr * weight_decay) * p
+        return u, {}
+
+    return leafwise(rule, SignSgdState, {}, name="sign_sgd", needs_params=not no_wd,
+                    step_fn=lr_step_fn(learning_rate))
+
+
+def signum(
+    learning_rate: ScalarOrSchedule,
+    beta: float = 0.9,
+    *,
+    weight_decay: Any = 0.0,
+    wd_lh: Any = 0.0,
+    accumulator_dtype: Any = None,
+) -> GradientTransformation:
+    """Signum: signSGD on an EMA of the gradient (``optax.signum`` when both decays are 0)::
+
+        m <- beta * m + (1 - beta) * (g + wd * w)       # wd coupled, inside the EMA
+        w <- (1 - lr * wd_lh) * w - lr * sign(m)          # wd_lh decoupled
+
+    This is MXNet's ``Signum(momentum=beta, wd=wd, wd_lh=wd_lh)``; MXNet keeps
+    ``-m`` as its state (exactly the negation, so the numbers are identical).
+
+    Args:
+      learning_rate: ``lr >= 0``, float or schedule.
+      beta: EMA decay in [0, 1) (MXNet's ``momentum``, default 0.9).
+      weight_decay: coupled L2 ``wd >= 0``.
+      wd_lh: decoupled decay ``>= 0`` (Loshchilov and Hutter).
+      accumulator_dtype: dtype of ``m``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.signum(0.1)
+    >>> u, s = tx.update({"w": jnp.array([2., -3.])}, tx.init({"w": jnp.zeros(2)}))
+    >>> u["w"]
+    Array([-0.1,  0.1], dtype=float32)
+    """
+    validation.non_negative("learning_rate", learning_rate)
+    validation.unit_interval("beta", beta)
+    validation.non_negative("weight_decay", weight_decay)
+    validation.non_negative("wd_lh", wd_lh)
+    no_wd, no_lh = maybe_zero(weight_decay), maybe_zero(wd_lh)
+
+    def rule(g, p, *, count, mu, lr):
+        del count
+        m = beta * mu
+        if not no_wd:
+            m = m + (1.0 - beta) * weight_decay * p
+        m = m + (1.0 - beta) * g
+        u = -lr * jnp.sign(m)
+        if not no_lh:
+            u = u - (lr * wd_lh) * p
+        return u, {"mu": m}
+
+    return leafwise(rule, SignumState, {"mu": zeros(accumulator_dtype)}, name="signum",
+                    needs_params=not (no_wd and no_lh), step_fn=lr_step_fn(learning_rate))
