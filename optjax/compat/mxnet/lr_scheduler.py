@@ -71,7 +71,7 @@ class _Monotone(LRScheduler):
 
     def _value(self, n):
         start = self.__dict__["_start_lr"]
-        if self._fn is None or self._fn_base != start:
+        if getattr(self, "_fn", None) is None or getattr(self, "_fn_base", None) != start:
             self._fn, self._fn_base = self._pure(start), start
         return float(self._fn(n))
 
@@ -183,7 +183,7 @@ class _Held(LRScheduler):
         if num_update < self.warmup_steps:
             return self.get_warmup_lr(num_update)
         if num_update <= self.max_update:
-            if self._fn is None:
+            if getattr(self, "_fn", None) is None:
                 self._fn = self._pure()
             self.base_lr = float(self._fn(num_update))
         return self.base_lr

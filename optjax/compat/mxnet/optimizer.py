@@ -418,9 +418,11 @@ class _RecipeOptimizer(Optimizer):
             indices, weights, grads, states = [index], [weight], [grad], [state]
         self._validate(indices, weights, grads, states)
         self._check_config()
-        if self._lr_before_count:
-            lrs = self._get_lrs(indices)
-            self._update_count(indices)
+        if self._lr_before_count:  # LBSGD: each index reads the lr, then counts
+            lrs = []
+            for i in indices:
+                lrs.append(self._get_lr(i))
+                self._update_count(i)
         else:
             self._update_count(indices)
             lrs = self._get_lrs(indices)
