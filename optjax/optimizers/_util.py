@@ -14,17 +14,13 @@ from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight
 
 
 def is_zero(x: Any) -> bool:
-    """True only for a concrete 0 (None too); a traced value or a schedule is not zero.
+    """True only for None or a plain Python/NumPy 0; any jax array (even a concrete 0,
+    as ``inject_hyperparams.init`` passes), a tracer or a schedule is not zero.
 
     Lets a factory leave out a transform for a zero hyperparameter while staying
     usable inside ``inject_hyperparams`` (where the value is a tracer).
     """
-    if x is None:
-        return True
-    if is_schedule(x):
-        return False
-    v = validation.concrete_float(x)
-    return v is not None and v == 0.0
+    return x is None or validation.is_static_zero(x)
 
 
 def with_decay(

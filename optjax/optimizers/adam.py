@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
+from optjax.leafwise import hyperparams_as, leafwise, zeros
 from optjax.optimizers._util import with_decay
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
@@ -76,9 +76,12 @@ def scale_by_adam(
     validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
     validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
 
+    b1_, b2_, eps_, eps_root_ = b1, b2, eps, eps_root
+
     def rule(g, p, *, count, mu, nu, nu_max):
         del p
-        t = count.astype(g.real.dtype)
+        b1, b2, eps, eps_root = hyperparams_as(g, b1_, b2_, eps_, eps_root_)
+        t = count.astype(b1.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
         bc1 = 1.0 - b1**t

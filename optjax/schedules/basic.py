@@ -136,6 +136,35 @@ def exponential_decay(
     return schedule
 
 
+def inverse_time_decay(
+    init_value: float, decay_steps: int, decay_rate: float, staircase: bool = False
+) -> Schedule:
+    """``init_value / (1 + decay_rate * p)`` with ``p = t / decay_steps``
+    (``floor``-ed when ``staircase``).
+
+    Keras/TF ``InverseTimeDecay(initial_learning_rate, decay_steps, decay_rate,
+    staircase)``; torch ``LambdaLR(lambda t: 1 / (1 + r * t / n))``.
+
+    Example::
+
+        >>> import optjax
+        >>> s = optjax.inverse_time_decay(1.0, 10, 1.0)
+        >>> [float(s(t)) for t in (0, 10, 30)]
+        [1.0, 0.5, 0.25]
+    """
+    _core.check_int("decay_steps", decay_steps, low=1)
+    validation.check("decay_rate", decay_rate, low=0.0)
+
+    def schedule(step):
+        step = _core.as_step(step)
+        p = step / decay_steps
+        if staircase:
+            p = jnp.floor(p)
+        return (init_value / (1 + decay_rate * p)).astype(step.dtype)
+
+    return schedule
+
+
 def cosine_decay_schedule(
     init_value: float, decay_steps: int, alpha: float = 0.0, exponent: float = 1.0
 ) -> Schedule:
@@ -148,7 +177,7 @@ def cosine_decay_schedule(
     Example::
 
         >>> import optjax
-        >>> float(optjax.cosine_decay_schedule(1.0, 10)(5))
+        >>> round(float(optjax.cosine_decay_schedule(1.0, 10)(5)), 6)
         0.5
     """
     _core.check_int("decay_steps", decay_steps, low=1)
