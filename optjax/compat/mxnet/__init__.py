@@ -1,12 +1,24 @@
-"""MXNet 1.9.1 compatibility.
+"""``import optjax.compat.mxnet as mx``: MXNet 1.9.1's optimizer-facing API on optjax.
 
-For now: :mod:`optjax.compat.mxnet.recipes`, the optjax transform reproducing
-each MXNet optimizer class on one parameter (``recipes.build(name, ...)``).
-The ``mx.optimizer``-style shim built on it comes later (issue 6).
-See ``docs/optimizers-mxnet.md``.
+Legacy MXNet optimizer code (``mx.optimizer``, ``mx.lr_scheduler``, ``mx.init``,
+``mx.gluon.Trainer``/``Parameter``/``data``, ``mx.nd`` in-place arithmetic) runs
+unchanged and gets MXNet's numbers; every update rule, schedule and
+initializer is optjax's functional core configured by
+:mod:`optjax.compat.mxnet.recipes`. See ``docs/mxnet-migration.md``.
 """
 
-from optjax.compat.mxnet import recipes
-from optjax.compat.mxnet.recipes import build
+from optjax.compat.mxnet import recipes  # noqa: F401
+from optjax.compat.mxnet.recipes import build  # noqa: F401
+from optjax.compat.mxnet import context, ndarray, states  # noqa: F401
+from optjax.compat.mxnet.context import Context, cpu, gpu, cpu_pinned, num_gpus, current_context  # noqa: F401
+from optjax.compat.mxnet.ndarray import MXNetError  # noqa: F401
+from optjax.compat.mxnet import lr_scheduler, optimizer  # noqa: F401
+from optjax.compat.mxnet import initializer  # noqa: F401
+from optjax.compat.mxnet import gluon  # noqa: F401
 
-__all__ = ["build", "recipes"]
+nd = ndarray
+init = initializer
+random = ndarray.random
+
+__all__ = ["nd", "ndarray", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
+           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError"]

@@ -1,0 +1,92 @@
+"""``mx.cpu()`` / ``mx.gpu(i)``: MXNet contexts mapped onto JAX devices."""
+
+from __future__ import annotations
+
+import jax
+
+
+class Context:
+    """An MXNet device context (``device_type`` ``'cpu'`` or ``'gpu'``, ``device_id``).
+
+    ``ctx.jax_device`` is the JAX device it stands for: ``cpu(i)`` is the
+    default CPU device (MXNet's CPU ids all share host memory), ``gpu(i)`` is
+    ``jax.devices('gpu')[i]`` and raises ``RuntimeError`` when there is none.
+    """
+
+    _default_ctx = None
+
+    def __init__(self, device_type="cpu", device_id=0):
+        if isinstance(device_type, Context):
+            device_type, device_id = device_type.device_type, device_type.device_id
+        if device_type not in ("cpu", "gpu", "cpu_pinned", "cpu_shared"):
+            raise ValueError(f"unknown device_type {device_type!r}")
+        self.device_type = device_type
+        self.device_id = int(device_id)
+
+    @property
+    def jax_device(self):
+        if self.device_type == "gpu":
+            try:
+                devs = jax.devices("gpu")
+            except RuntimeError as e:
+                raise RuntimeError(f"{self} requested but JAX sees no GPU") from e
+            if self.device_id >= len(devs):
+                raise RuntimeError(f"{self} requested but JAX sees {len(devs)} GPU(s)")
+            return devs[self.device_id]
+        return jax.devices("cpu")[0]
+
+    def __eq__(self, other):
+        return (isinstance(other, Context) and self.device_type == other.device_type
+                and self.device_id == other.device_id)
+
+    def __hash__(self):
+        return hash((self.device_type, self.device_id))
+
+    def __repr__(self):
+        return f"{self.device_type}({self.device_id})"
+
+    def __enter__(self):
+        self._old = Context._default_ctx
+        Context._default_ctx = self
+        return self
+
+    def __exit__(self, *exc):
+        Context._default_ctx = self._old
+
+    @staticmethod
+    def default_ctx():
+        return Context._default_ctx or Context("cpu", 0)
+
+
+def cpu(device_id=0):
+    return Context("cpu", device_id)
+
+
+def gpu(device_id=0):
+    return Context("gpu", device_id)
+
+
+def cpu_pinned(device_id=0):
+    return Context("cpu_pinned", device_id)
+
+
+def num_gpus():
+    try:
+        return len(jax.devices("gpu"))
+    except RuntimeError:
+        return 0
+
+
+def current_context():
+    return Context.default_ctx()
+
+
+def context_of(array) -> Context:
+    """The Context of a JAX array's (first) device."""
+    try:
+        dev = next(iter(array.devices()))
+    except Exception:  # tracers
+        return Context("cpu", 0)
+    if dev.platform == "cpu":
+        return Context("cpu", 0)
+    return Context("gpu", dev.id)
