@@ -59,3 +59,21 @@ def f32_scalar(value: float) -> Any:
 
 
 __all__ = ["is_zero", "with_decay", "decoupled_weight_decay"]
+
+
+def bias_correction(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
+    """``1 - decay**t`` computed without cancellation: ``-expm1(t * log1p(-(1 - decay)))``.
+
+    ``1 - decay`` is taken in Python double precision when ``decay`` is a
+    number, so ``b2 = 0.999`` does not lose 1e-5 relative to float32 rounding
+    (``1 - float32(0.999)**1`` is off by 1.3e-5; torch computes these scalars
+    in double). ``count`` is the step t (1, 2, ...).
+    """
+    omd = 1.0 - decay  # Python float if decay is concrete, else traced
+    t = jnp.asarray(count).astype(dtype)
+    return -jnp.expm1(t * jnp.log1p(-jnp.asarray(omd, dtype)))
+
+
+def power(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
+    """``decay**t`` (same accuracy as :func:`bias_correction`)."""
+    return 1.0 - bias_correction(decay, count, dtype)

@@ -16,7 +16,7 @@ from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.optimizers._util import bias_correction, with_decay
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -81,10 +81,10 @@ def scale_by_adam(
         t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
-        bc1 = 1.0 - b1**t
-        bc2 = 1.0 - b2**t
+        bc1 = bias_correction(b1, count, t.dtype)
+        bc2 = bias_correction(b2, count, t.dtype)
         if nesterov:
-            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+            m_hat = b1 * mu / bias_correction(b1, count + 1, t.dtype) + (1.0 - b1) * g / bc1
         else:
             m_hat = mu / bc1
         new = {"mu": mu, "nu": nu, "nu_max": nu_max}

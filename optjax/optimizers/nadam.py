@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.optimizers._util import bias_correction, with_decay
 from optjax.optimizers.adam import scale_by_adam
 
 
@@ -60,7 +60,7 @@ def scale_by_nadam(
         prod_next = prod * mu_next
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
-        d = jnp.sqrt(nu / (1.0 - b2 ** t)) + eps
+        d = jnp.sqrt(nu / bias_correction(b2, count)) + eps
         u = ((1.0 - mu_t) / (1.0 - prod)) * g / d + (mu_next / (1.0 - prod_next)) * mu / d
         return u, {"mu": mu, "nu": nu, "mu_product": prod}
 
