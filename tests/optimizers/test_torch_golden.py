@@ -45,7 +45,7 @@ CASES = {c["name"]: c for c in DATA["cases"]}
 TOLERANCE = {
     # Newton-Schulz runs in bfloat16 in both; XLA's and torch's CPU bf16 matmuls
     # round differently (measured max abs diff: see test output / docs).
-    "muon": (0.0, 2e-3),
+    "muon": (0.0, 4e-3),
     "muon_plain_rms": (0.0, 2e-3),
 }
 DEFAULT_TOL = (1e-6, 1e-7)
@@ -127,10 +127,18 @@ def test_matches_torch(name):
         ax = state[-1].ax
         for k, v in fs["ax"].items():
             np.testing.assert_allclose(np.asarray(ax[k]), np.asarray(v, np.float32), rtol=1e-6, atol=1e-7)
-    if "mu_product" in fs and not case.get("groups") and not case.get("clip"):
-        nad = state[0] if case["defaults"]["weight_decay"] == 0 else state[1]
+    if "mu_product" in fs:  # NAdam's per-parameter mu_product is a readable state field
+        got = {}
+        for st in find_states(state, optjax.ScaleByNadamState):
+            got.update({k: v for k, v in st.mu_product.items() if not isinstance(v, optjax.MaskedNode)})
+        assert set(got) == set(fs["mu_product"])
         for k, v in fs["mu_product"].items():
-            np.testing.assert_allclose(np.asarray(nad.mu_product[k]), np.float32(v), rtol=1e-6)
+            np.testing.assert_allclose(np.asarray(got[k]), np.float32(v), rtol=1e-6)
+
+
+def find_states(state, cls):
+    is_cls = lambda x: isinstance(x, cls)  # noqa: E731
+    return [x for x in jax.tree.leaves(state, is_leaf=is_cls) if is_cls(x)]
 
 
 def test_every_torch_optimizer_is_covered():
