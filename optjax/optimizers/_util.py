@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
@@ -14,17 +15,24 @@ from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight
 
 
 def is_zero(x: Any) -> bool:
-    """True only for a concrete 0 (None too); a traced value or a schedule is not zero.
+    """True only for None or a Python/NumPy number equal to 0.
 
-    Lets a factory leave out a transform for a zero hyperparameter while staying
-    usable inside ``inject_hyperparams`` (where the value is a tracer).
+    Lets a factory leave out a transform for a zero hyperparameter. A jax array
+    (even a concrete one) is never "zero" here: inside ``inject_hyperparams``
+    the factory is called with concrete arrays at ``init`` and with tracers at
+    ``update``, and both calls must build the same chain.
     """
     if x is None:
         return True
-    if is_schedule(x):
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.number)):
         return False
+    return float(x) == 0.0
+
+
+def concrete_nonzero(x: Any) -> bool:
+    """True when ``x`` is concrete and not 0 (for argument checks)."""
     v = validation.concrete_float(x)
-    return v is not None and v == 0.0
+    return v is not None and v != 0.0
 
 
 def with_decay(

@@ -16,7 +16,7 @@ from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
 from optjax.combine import chain
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import is_zero
+from optjax.optimizers._util import concrete_nonzero, is_zero
 from optjax.transforms.scaling import scale, scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -48,7 +48,7 @@ def trace(
     """
     validation.check("momentum", decay, low=0.0, high=1.0)
     validation.check("dampening", dampening, low=0.0, high=1.0)
-    if nesterov and not is_zero(dampening):
+    if nesterov and concrete_nonzero(dampening):
         raise ValueError("nesterov momentum requires dampening == 0 (as in torch.optim.SGD)")
 
     def rule(g, p, *, count, trace):
