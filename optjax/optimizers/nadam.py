@@ -101,7 +101,7 @@ def nadam(
     >>> tx = optjax.nadam(2e-3, momentum_decay=4e-3)
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.ones(2)}))
     >>> s[0].mu_product["w"]
-    Array(0.44004068, dtype=float32)
+    Array(0.45007348, dtype=float32)
     """
     if momentum_decay is None:
         core = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
