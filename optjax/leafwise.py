@@ -57,18 +57,6 @@ def copy(dtype: Any = None) -> LeafInit:
     return lambda p: jnp.asarray(p, dtype if dtype is not None else p.dtype)
 
 
-def hyperparams_as(x: jax.Array, *values: Any) -> tuple[jax.Array, ...]:
-    """Cast hyperparameters to ``x``'s (real) compute dtype before any arithmetic.
-
-    Rules call this first so that ``1 - b2`` and ``1 - b2**t`` are computed from
-    the same rounded ``b2`` whether it arrives as a Python float or as a traced
-    float32 from :func:`~optjax.inject_hyperparams`: the two paths then give
-    identical numbers (a Python ``1 - 0.999`` rounded once would not).
-    """
-    dt = jnp.real(x).dtype
-    return tuple(jnp.asarray(v, dt) for v in values)
-
-
 def _upcast(x: Any) -> Any:
     if x is None or not hasattr(x, "dtype"):
         return x

@@ -31,9 +31,8 @@ def lr_step_fn(learning_rate: ScalarOrSchedule):
 
 
 def maybe_zero(value: Any) -> bool:
-    """True only for a concrete 0 (a traced or scheduled value may be nonzero)."""
-    v = validation.concrete_float(value)
-    return v is not None and v == 0.0
+    """True only for a plain Python/NumPy 0 (see :func:`optjax.validation.is_static_zero`)."""
+    return validation.is_static_zero(value)
 
 
 def mxnet_clip(x: Any, c: Any) -> Any:

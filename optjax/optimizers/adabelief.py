@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.optimizers._util import bias_correction, with_decay
 
 
 class ScaleByBeliefState(NamedTuple):
@@ -45,12 +45,12 @@ def scale_by_belief(
         mu = b1 * mu + (1.0 - b1) * g
         err = g - mu
         nu = b2 * nu + (1.0 - b2) * (err * jnp.conj(err)).real + eps_root
-        bc1 = 1.0 - b1 ** t
+        bc1 = bias_correction(b1, count, t.dtype)
         if nesterov:
-            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+            m_hat = b1 * mu / bias_correction(b1, count + 1, t.dtype) + (1.0 - b1) * g / bc1
         else:
             m_hat = mu / bc1
-        u = m_hat / (jnp.sqrt(nu / (1.0 - b2 ** t)) + eps)
+        u = m_hat / (jnp.sqrt(nu / bias_correction(b2, count, t.dtype)) + eps)
         return u, {"mu": mu, "nu": nu}
 
     return leafwise(rule, ScaleByBeliefState, {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype)},

@@ -110,7 +110,7 @@ def scale_by_adafactor(
         return jnp.zeros([s for s in shape if s is not None], p.dtype)
 
     def init_v(p):
-        return None if dims(p) is not None else jnp.zeros_like(p)
+        return None if dims(p) is not None else zeros()(p)
 
     def init_mu(p):
         return zeros(dtype_momentum)(p) if momentum is not None else None

@@ -15,8 +15,8 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
-from optjax.leafwise import hyperparams_as, leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import bias_correction, with_decay
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -76,18 +76,15 @@ def scale_by_adam(
     validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
     validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
 
-    b1_, b2_, eps_, eps_root_ = b1, b2, eps, eps_root
-
     def rule(g, p, *, count, mu, nu, nu_max):
         del p
-        b1, b2, eps, eps_root = hyperparams_as(g, b1_, b2_, eps_, eps_root_)
-        t = count.astype(b1.dtype)
+        t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
-        bc1 = 1.0 - b1**t
-        bc2 = 1.0 - b2**t
+        bc1 = bias_correction(b1, count, t.dtype)
+        bc2 = bias_correction(b2, count, t.dtype)
         if nesterov:
-            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+            m_hat = b1 * mu / bias_correction(b1, count + 1, t.dtype) + (1.0 - b1) * g / bc1
         else:
             m_hat = mu / bc1
         new = {"mu": mu, "nu": nu, "nu_max": nu_max}

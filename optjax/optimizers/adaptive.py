@@ -18,7 +18,7 @@ from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
 from optjax.combine import chain
 from optjax.leafwise import full, leafwise, zeros
-from optjax.optimizers._util import is_zero, with_decay
+from optjax.optimizers._util import bias_correction as _bias_correction, is_zero, with_decay
 from optjax.optimizers.momentum import trace
 from optjax.transforms.scaling import scale, scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
@@ -79,7 +79,7 @@ def scale_by_rms(
         if centered:
             mu = new["mu"] = decay * mu + (1.0 - decay) * g
         if bias_correction:
-            bc = 1.0 - decay ** count.astype(var.dtype)
+            bc = _bias_correction(decay, count, var.dtype)
             var = var / bc
             m = mu / bc if centered else None
         else:
@@ -320,7 +320,7 @@ def scale_by_adamax(
     def rule(g, p, *, count, mu, nu):
         del p
         mu = b1 * mu + (1.0 - b1) * g
-        bc1 = 1.0 - b1 ** count.astype(mu.real.dtype)
+        bc1 = _bias_correction(b1, count, mu.real.dtype)
         if eps_in_max:
             nu = jnp.maximum(b2 * nu, jnp.abs(g) + eps)
             u = mu / bc1 / nu

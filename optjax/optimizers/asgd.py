@@ -97,7 +97,7 @@ def asgd(
     >>> p = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     >>> s[-1].ax["w"]
-    Array([0.89999, 0.89999], dtype=float32)
+    Array([0.89998996, 0.89998996], dtype=float32)
     """
     parts = [scale(-1.0)] if maximize else []
     validation.non_negative("weight_decay", weight_decay)

@@ -15,6 +15,7 @@ from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._common import lr_step_fn, maybe_zero
+from optjax.optimizers._util import bias_correction
 
 
 class FtmlState(NamedTuple):
@@ -66,7 +67,7 @@ def ftml(
         if not no_wd:
             g = g + weight_decay * p
         v = b2 * v + (1.0 - b2) * g * g
-        d_t = (1.0 - b1**t) / lr * (jnp.sqrt(v / (1.0 - b2**t)) + eps)
+        d_t = bias_correction(b1, count, t.dtype) / lr * (jnp.sqrt(v / bias_correction(b2, count, t.dtype)) + eps)
         z = b1 * z + (1.0 - b1) * g - (d_t - b1 * d) * p
         w_new = -z / d_t
         return w_new - p, {"d": d_t, "v": v, "z": z}

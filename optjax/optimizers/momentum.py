@@ -15,7 +15,8 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
 from optjax.combine import chain
-from optjax.leafwise import hyperparams_as, leafwise, zeros
+from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import concrete_nonzero, is_zero
 from optjax.transforms.scaling import scale, scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -47,16 +48,15 @@ def trace(
     """
     validation.check("momentum", decay, low=0.0, high=1.0)
     validation.check("dampening", dampening, low=0.0, high=1.0)
-    if nesterov and not validation.is_static_zero(dampening):
+    if nesterov and concrete_nonzero(dampening):
         raise ValueError("nesterov momentum requires dampening == 0 (as in torch.optim.SGD)")
 
     def rule(g, p, *, count, trace):
         del p
-        mu, tau = hyperparams_as(g, decay, dampening)
-        b = mu * trace + (1.0 - tau) * g
-        if not validation.is_static_zero(dampening):
+        b = decay * trace + (1.0 - dampening) * g
+        if not is_zero(dampening):
             b = jnp.where(count == 1, g, b)
-        u = g + mu * b if nesterov else b
+        u = g + decay * b if nesterov else b
         return u, {"trace": b}
 
     return leafwise(rule, TraceState, {"trace": zeros(accumulator_dtype)}, name="trace")
@@ -102,12 +102,12 @@ def sgd(
     validation.non_negative("weight_decay", weight_decay)
     mom = (
         identity()
-        if (momentum is None or validation.is_static_zero(momentum)) and not nesterov
+        if is_zero(momentum) and not nesterov
         else trace(0.0 if momentum is None else momentum, nesterov, dampening, accumulator_dtype)
     )
     lr = scale_by_learning_rate(learning_rate)
     parts = [scale(-1.0)] if maximize else []
-    if not validation.is_static_zero(weight_decay):
+    if not is_zero(weight_decay):
         parts.append(add_decayed_weights(weight_decay))
     parts += [lr, mom] if lr_in_momentum_buffer else [mom, lr]
     return chain(*parts)

@@ -58,6 +58,13 @@ def newton_schulz(x: jax.Array, coefficients=NS_COEFFICIENTS, steps: int = 5, ep
     return X
 
 
+def _lerp(a, b, w):
+    """torch.lerp's formula (the branch on ``w`` keeps it exact at both ends)."""
+    if isinstance(w, float):
+        return a + w * (b - a) if w < 0.5 else b - (b - a) * (1.0 - w)
+    return jnp.where(w < 0.5, a + w * (b - a), b - (b - a) * (1.0 - w))
+
+
 def _adjust(shape, adjust_lr_fn):
     A, B = shape[:2]
     if adjust_lr_fn == "original":
@@ -94,8 +101,8 @@ def scale_by_muon(
         if g.ndim != 2:
             raise ValueError(f"muon: parameter '{path}' has shape {g.shape}; Muon updates "
                              "2-D matrices only (use muon(..., non_matrix='adamw') for the rest)")
-        buf = momentum_buffer + (1.0 - momentum) * (g - momentum_buffer)
-        v = g + momentum * (buf - g) if nesterov else buf
+        buf = _lerp(momentum_buffer, g, 1.0 - momentum)
+        v = _lerp(g, buf, momentum) if nesterov else buf
         o = newton_schulz(v, ns_coefficients, ns_steps, eps, ns_dtype).astype(g.dtype)
         return o * _adjust(g.shape, adjust_lr_fn), {"momentum_buffer": buf}
 

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.optimizers._util import bias_correction, with_decay
 from optjax.optimizers.adam import scale_by_adam
 
 
@@ -60,7 +60,7 @@ def scale_by_nadam(
         prod_next = prod * mu_next
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
-        d = jnp.sqrt(nu / (1.0 - b2 ** t)) + eps
+        d = jnp.sqrt(nu / bias_correction(b2, count)) + eps
         u = ((1.0 - mu_t) / (1.0 - prod)) * g / d + (mu_next / (1.0 - prod_next)) * mu / d
         return u, {"mu": mu, "nu": nu, "mu_product": prod}
 
@@ -101,7 +101,7 @@ def nadam(
     >>> tx = optjax.nadam(2e-3, momentum_decay=4e-3)
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.ones(2)}))
     >>> s[0].mu_product["w"]
-    Array(0.44004068, dtype=float32)
+    Array(0.45007348, dtype=float32)
     """
     if momentum_decay is None:
         core = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,

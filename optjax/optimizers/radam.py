@@ -13,7 +13,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import with_decay
+from optjax.optimizers._util import bias_correction, with_decay
 
 
 class ScaleByRAdamState(NamedTuple):
@@ -58,12 +58,12 @@ def scale_by_radam(
         t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
-        bc1 = 1.0 - b1 ** t
-        b2t = b2 ** t
-        bc2 = 1.0 - b2t
+        bc1 = bias_correction(b1, count, t.dtype)
+        bc2 = bias_correction(b2, count, t.dtype)
+        b2t = 1.0 - bc2
         rho = rho_inf - 2.0 * t * b2t / bc2
         if nesterov:
-            m_hat = b1 * mu / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / bc1
+            m_hat = b1 * mu / bias_correction(b1, count + 1, t.dtype) + (1.0 - b1) * g / bc1
         else:
             m_hat = mu / bc1
         ok = rho > threshold if strict_threshold else rho >= threshold

@@ -18,7 +18,7 @@ def clip_params(max_abs: float) -> GradientTransformation:
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.transforms.constraints.clip_params(1.0)
     >>> tx.update({"w": jnp.array([0.5, 2.0])}, tx.init(None), {"w": jnp.array([0.8, 0.0])})[0]["w"]
-    Array([0.20000005, 1.        ], dtype=float32)
+    Array([0.19999999, 1.        ], dtype=float32)
     """
     validation.non_negative("max_abs", max_abs)
 

@@ -33,7 +33,7 @@ def results():
 # Known core precision gap (reported to the lead): optjax's scale_by_adam / ftml compute the
 # bias corrections 1 - beta**t in float32, MXNet in float64 Python; 1 - 0.999 loses ~1.3e-5
 # relative in float32. Until the core computes them more precisely these two get 2e-5.
-LOOSE = {"adam": 2e-5, "ftml": 2e-5}
+LOOSE: dict[str, float] = {}
 
 
 def _close(a, b, what, rtol=RTOL):
