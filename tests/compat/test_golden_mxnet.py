@@ -33,7 +33,11 @@ def results():
 # Known core precision gap (reported to the lead): optjax's scale_by_adam / ftml compute the
 # bias corrections 1 - beta**t in float32, MXNet in float64 Python; 1 - 0.999 loses ~1.3e-5
 # relative in float32. Until the core computes them more precisely these two get 2e-5.
-LOOSE: dict[str, float] = {}
+# Measured: Adam differs from MXNet by up to 1.34e-6 (abs, weights of order 1) at
+# step 2. MXNet folds the bias correction into one float64 learning rate
+# lr_t = lr*sqrt(1-b2^t)/(1-b1^t) and applies lr_t*m/(sqrt(v)+eps) in one kernel;
+# optjax applies the float32 factor and the learning rate as separate roundings.
+LOOSE: dict[str, float] = {"adam": 2e-6}
 
 
 def _close(a, b, what, rtol=RTOL):
