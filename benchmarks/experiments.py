@@ -346,9 +346,51 @@ def main(argv):
         exp_a()
     if "b" in which:
         exp_b()
+    if "e" in which:
+        exp_e()
     if "c" in which or "d" in which:
         counts = tuple(int(x) for x in os.environ.get("LEAVES", "100,1000,3000").split(","))
         exp_c(counts)
+
+
+def exp_e(counts=(100, 1000)):
+    """(e) first call: trace+lower vs compile, per-leaf rule inlined vs wrapped in a cached jax.jit
+    (traced once per leaf signature, lowered to one shared func.call)."""
+    print("(e) first call at many leaves: rule inlined vs jax.jit(rule) per leaf (clip+adamw single expression)")
+    leaf_jit = jax.jit(adamw_leaf)
+
+    def step_with(leaf_fn):
+        def f(s, g):
+            p, m, v, c = s
+            c = c + 1
+            t = c.astype(jnp.float32)
+            scale = clip_factor(jax.tree.leaves(g))
+            out = jax.tree.map(lambda g_, p_, m_, v_: leaf_fn(g_, p_, m_, v_, scale, t), g, p, m, v)
+            tdef = jax.tree.structure(p)
+            leaves = tdef.flatten_up_to(out)
+            return (tdef.unflatten([x[0] for x in leaves]), tdef.unflatten([x[1] for x in leaves]),
+                    tdef.unflatten([x[2] for x in leaves]), c)
+        return f
+
+    for L in counts:
+        params = make_tree(L, 16384, 0)
+        grads = jax.tree.map(lambda x: 1e-3 * x, make_tree(L, 16384, 1))
+        for label, fn in (("inlined", adamw_leaf), ("jax.jit(rule)", leaf_jit)):
+            s = fused_state(jax.tree.map(jnp.copy, params))
+            t0 = time.perf_counter()
+            lo = jax.jit(step_with(fn), donate_argnums=0).lower(s, grads)
+            t1 = time.perf_counter()
+            c = lo.compile()
+            t2 = time.perf_counter()
+            s = block(c(s, grads))
+            t3 = time.perf_counter()
+            for _ in range(5):
+                s = c(s, grads)
+            block(s)
+            t4 = time.perf_counter()
+            print(f"  {L:5d} leaves {label:14s} trace+lower {t1 - t0:5.2f} s  compile {t2 - t1:5.2f} s  "
+                  f"fusions {fusions(c):5d}  step {(t4 - t3) / 5 * 1e3:6.1f} ms", flush=True)
+            del s, c, lo
 
 
 if __name__ == "__main__":
