@@ -348,6 +348,8 @@ def main(argv):
         exp_b()
     if "e" in which:
         exp_e()
+    if "f" in which:
+        exp_f()
     if "c" in which or "d" in which:
         counts = tuple(int(x) for x in os.environ.get("LEAVES", "100,1000,3000").split(","))
         exp_c(counts)
@@ -391,6 +393,52 @@ def exp_e(counts=(100, 1000)):
             print(f"  {L:5d} leaves {label:14s} trace+lower {t1 - t0:5.2f} s  compile {t2 - t1:5.2f} s  "
                   f"fusions {fusions(c):5d}  step {(t4 - t3) / 5 * 1e3:6.1f} ms", flush=True)
             del s, c, lo
+
+
+def exp_f(counts=(100, 1000)):
+    """(f) optjax itself with every leafwise rule wrapped in a cached jax.jit (monkeypatched, leafwise.py untouched):
+    first call and equality with the plain path, clip+adamw."""
+    adam_mod = sys.modules["optjax.optimizers.adam"]  # (the package's ``adam`` attribute is the function)
+    mom_mod = sys.modules["optjax.optimizers.momentum"]
+
+    orig = adam_mod.leafwise
+
+    def jit_leafwise(rule, *a, **k):
+        return orig(jax.jit(rule, static_argnames=tuple(k.get("leaf_info", ()))), *a, **k)
+
+    print("(f) optjax clip+adamw / adam / sgd: plain leafwise vs leafwise with jax.jit(rule)")
+    makers = {"clip+adamw": clip_adamw_optjax, "adam": lambda: optjax.adam(LR),
+              "sgd momentum": lambda: optjax.sgd(LR, momentum=0.9)}
+    for L in counts:
+        params = make_tree(L, 16384, 0)
+        grads = jax.tree.map(lambda x: 1e-3 * x, make_tree(L, 16384, 1))
+        for name, mk in makers.items():
+            res = {}
+            for label in ("plain", "jit(rule)"):
+                patch = label != "plain"
+                adam_mod.leafwise = jit_leafwise if patch else orig
+                mom_mod.leafwise = jit_leafwise if patch else orig
+                tx = mk()
+                s = lib_state(tx, params)
+                t0 = time.perf_counter()
+                lo = jax.jit(tx_state_step(tx), donate_argnums=0).lower(s, grads)
+                t1 = time.perf_counter()
+                c = lo.compile()
+                t2 = time.perf_counter()
+                s = block(c(s, grads))
+                t3 = time.perf_counter()
+                for _ in range(3):
+                    s = c(s, grads)
+                block(s)
+                t4 = time.perf_counter()
+                res[label] = s
+                print(f"  {L:5d} leaves {name:13s} {label:10s} trace+lower {t1 - t0:5.2f} s  compile {t2 - t1:5.2f} s  "
+                      f"first call {t3 - t0:5.2f} s  fusions {fusions(c):5d}  step {(t4 - t3) / 3 * 1e3:6.1f} ms",
+                      flush=True)
+            adam_mod.leafwise = mom_mod.leafwise = orig
+            eq = all(bool(jnp.array_equal(x, y)) for x, y in
+                     zip(jax.tree.leaves(res["plain"]), jax.tree.leaves(res["jit(rule)"])))
+            print(f"  {L:5d} leaves {name:13s} params and state bitwise equal after 4 steps: {eq}", flush=True)
 
 
 if __name__ == "__main__":
