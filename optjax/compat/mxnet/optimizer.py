@@ -276,12 +276,14 @@ def _core(name, clip, kwargs):
         kw["key"] = jax.random.PRNGKey(0)  # the state carries the real key (see create_state)
     nadam = name == "nadam"
 
-    def step(weights, grads, trees, lrs, wds, rescale, m_schedule, *, mps, pnames):
+    def step(weights, grads, trees, lrs, wds, rescale, m_schedule, moms, *, mps, pnames):
         new_w, new_t = [], []
         for i, (w, g, tree) in enumerate(zip(weights, grads, trees)):
             extra = {"param_name": pnames[i]} if pnames is not None else {}
+            if moms is not None:  # LARS: this index's (corrected) momentum, traced
+                extra["momentum"] = moms[i]
             tx = recipes.build(name, learning_rate=lrs[i], wd=wds[i], rescale_grad=rescale,
-                               clip_gradient=clip, **kw, **extra)
+                               clip_gradient=clip, **{**kw, **extra})
             if mps[i]:
                 master, inner = tree
                 if nadam:
@@ -316,6 +318,7 @@ class _RecipeOptimizer(Optimizer):
     _lr_default = None               # passed to the base class as MXNet does
     _ignored = ("lazy_update",)      # accepted, no effect on dense math
     _lr_before_count = False         # LBSGD reads the lr before counting
+    _lr_per_chunk = False            # LARS: the Updater's chunks each count and read the lr
 
     def __init__(self, *args, **kwargs):
         names = [n for n, _ in self._own]
@@ -406,22 +409,44 @@ class _RecipeOptimizer(Optimizer):
                 raise TypeError(f"parameter {self._param_name(i)!r}: state was not created by "
                                 f"{type(self).__name__}.create_state")
 
-    def _fused(self, index, weight, grad, state):
-        """Update one index or lists of indices in ONE jitted call."""
+    def _chunk_momentum(self):
+        """The momentum of the current ``_get_lrs`` chunk (LARS overrides: correction)."""
+        return None
+
+    def _fused(self, index, weight, grad, state, chunks=None):
+        """Update one index or lists of indices in ONE jitted call.
+
+        ``chunks`` (lists of positions into the indices, in MXNet's call order)
+        are the separate ``update_multi_precision`` calls MXNet's Updater would
+        make: each counts its indices and reads the lr (and, for LARS, the
+        corrected momentum) before the next; default: one call with everything."""
         if isinstance(index, (list, tuple)):
             indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
         else:
             indices, weights, grads, states = [index], [weight], [grad], [state]
         self._validate(indices, weights, grads, states)
         self._check_config()
-        if self._lr_before_count:  # LBSGD: each index reads the lr, then counts
-            lrs = []
-            for i in indices:
-                lrs.append(self._get_lr(i))
-                self._update_count(i)
-        else:
-            self._update_count(indices)
-            lrs = self._get_lrs(indices)
+        if chunks is None:
+            chunks = [list(range(len(indices)))]
+        lrs = [0.0] * len(indices)
+        moms = [0.0] * len(indices)
+        has_mom = False
+        for chunk in chunks:
+            cidx = [indices[j] for j in chunk]
+            if self._lr_before_count:  # LBSGD: each index reads the lr, then counts
+                clrs = []
+                for i in cidx:
+                    clrs.append(self._get_lr(i))
+                    self._update_count(i)
+            else:
+                self._update_count(cidx)
+                clrs = self._get_lrs(cidx)
+            mom = self._chunk_momentum()
+            for j, lr in zip(chunk, clrs):
+                lrs[j] = lr
+                if mom is not None:
+                    moms[j] = mom
+                    has_mom = True
         wds = self._get_wds(indices)
         kw = self._recipe_kwargs()
         fn = _core(self._recipe, self.clip_gradient, kw)
@@ -431,7 +456,8 @@ class _RecipeOptimizer(Optimizer):
         new_w, new_t, msched = fn([w._data for w in weights], [g._data for g in grads],
                                   [s.tree for s in states], np.asarray(lrs, np.float32),
                                   np.asarray(wds, np.float32), np.float32(self.rescale_grad),
-                                  msched, mps=mps, pnames=pnames)
+                                  msched, np.asarray(moms, np.float32) if has_mom else None,
+                                  mps=mps, pnames=pnames)
         for w, s, nw, nt in zip(weights, states, new_w, new_t):
             w._data = nw
             s.tree = nt
@@ -492,11 +518,37 @@ Ftrl = Optimizer.register(Ftrl)
 
 class LARS(_RecipeOptimizer):
     """MXNet ``LARS``: layer-wise lr; ``set_wd_mult`` zeroes wd for names not ending in
-    ``_weight``. ``momentum_correction`` is not applied (see recipes.lars)."""
+    ``_weight``. ``momentum_correction`` (default True) uses ``momentum * cur_lr/last_lr``
+    (``last_lr != 0``), both updated on every ``_get_lrs`` call as MXNet does: the
+    Updater reproduces MXNet's chunks of ``aggregate_num`` indices
+    (``MXNET_OPTIMIZER_AGGREGATION_SIZE``, default 4, per dtype), so when the scheduled
+    lr changes only the step's first chunk sees the corrected momentum."""
 
     _recipe = "lars"
     _own = (("momentum", 0.0), ("lazy_update", True), ("eta", 0.001), ("eps", 0),
             ("momentum_correction", True))
+    _lr_per_chunk = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.aggregate_num = int(os.getenv("MXNET_OPTIMIZER_AGGREGATION_SIZE", "4"))
+        self.skip = 0
+        self.last_lr = None
+        self.cur_lr = None
+
+    def _get_lrs(self, indices):
+        lr = self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
+        cur = getattr(self, "cur_lr", None)  # states files written before this attribute
+        self.last_lr = cur if cur is not None else lr
+        self.cur_lr = lr
+        return self._scaled(lr, indices, "lr_mult", self.lr_mult)
+
+    def _chunk_momentum(self):
+        # MXNet 1.9.1 LARS._update_impl: float64 Python, cast to float32 by the kernel.
+        if (self.momentum > 0 and self.momentum_correction and self.last_lr is not None
+                and self.last_lr != 0):
+            return self.momentum * (self.cur_lr / self.last_lr)
+        return self.momentum
 
     def set_wd_mult(self, args_wd_mult):
         self.wd_mult = {}
@@ -569,10 +621,27 @@ class Updater:
                     self.states[idx] = self.optimizer.create_state_multi_precision(idx, weights[i])
                 self.states_synced[idx] = True
         if self._fused_ok():
-            self.optimizer._fused(indices, weights, grads, [self.states[i] for i in indices])
+            self.optimizer._fused(indices, weights, grads, [self.states[i] for i in indices],
+                                  chunks=self._chunks(weights))
         else:
             for idx, g, w in zip(indices, grads, weights):
                 self.optimizer.update_multi_precision(idx, w, g, self.states[idx])
+
+    def _chunks(self, weights):
+        """MXNet's ``update_multi_precision`` calls for one Updater call, as positions:
+        with ``aggregate_num > 0``, per dtype (in order of first appearance) in chunks of
+        ``aggregate_num``; else one per index. Only for optimizers whose lr bookkeeping
+        depends on it (LARS); others get one call (None)."""
+        if not getattr(self.optimizer, "_lr_per_chunk", False):
+            return None
+        n = len(weights)
+        if not self.aggregate_updates:
+            return [[j] for j in range(n)]
+        size = self.optimizer.aggregate_num
+        groups = {}
+        for j, w in enumerate(weights):
+            groups.setdefault(np.dtype(w.dtype), []).append(j)
+        return [g[s:s + size] for g in groups.values() for s in range(0, len(g), size)]
 
     def sync_state_context(self, state, context):
         return state
@@ -598,4 +667,4 @@ def get_updater(optimizer):
     return Updater(optimizer)
 
 
-del functools, os, MXNetError
+del functools, MXNetError

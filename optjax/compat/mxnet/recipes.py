@@ -291,8 +291,14 @@ def lars(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, eta=0.
     ``param_name`` ends in gamma/beta/bias); then SGD-momentum with ``lr_l``.
 
     ``param_name``: MXNet's ``idx2name[index]`` (or ``str(index)``), static.
-    ``momentum_correction`` only matters when the scheduled lr changes; it is
-    accepted and not applied (the shim keeps the learning rate per step)."""
+
+    ``momentum`` is the momentum of THIS update and may be a traced scalar.
+    ``momentum_correction`` is optimizer-level bookkeeping, not part of one
+    update: MXNet uses ``momentum * cur_lr/last_lr`` where ``cur_lr``/``last_lr``
+    are the scheduled lrs of this and the previous ``_get_lrs`` call (one per
+    aggregated chunk of at most ``MXNET_OPTIMIZER_AGGREGATION_SIZE`` indices).
+    The caller computes that product and passes it as ``momentum`` (the shim
+    does: ``mx.optimizer.LARS``); the flag itself is accepted and ignored here."""
     del momentum_correction
     plain = param_name is not None and str(param_name).endswith(LARS_PLAIN_SUFFIXES)
     return chain(_rescale(rescale_grad),

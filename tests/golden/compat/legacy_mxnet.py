@@ -18,8 +18,13 @@ import numpy as np
 
 STEPS = 6
 
-# (label, registry name, constructor kwargs). Every config gets wd, clip_gradient,
-# rescale_grad, a FactorScheduler and lr_mult by name, unless it says otherwise.
+SHAPES = [("fc_weight", (3, 4)), ("fc_bias", (3, 4))]
+SHAPES6 = [("fc_weight", (3, 4)), ("fc_bias", (3, 4)), ("out_weight", (2, 5)),
+           ("out_bias", (5,)), ("proj_weight", (4, 3)), ("bn_gamma", (6,))]
+
+# (label, registry name, constructor kwargs[, parameters]). Every config gets wd,
+# clip_gradient, rescale_grad, a FactorScheduler and lr_mult by name, unless it says
+# otherwise; parameters default to SHAPES.
 CONFIGS = [
     ("sgd", "sgd", {}),
     ("sgd_mom", "sgd", {"momentum": 0.9}),
@@ -43,9 +48,13 @@ CONFIGS = [
     ("lamb_nobc", "lamb", {"learning_rate": 0.01, "bias_correction": False, "upper_bound": 2.0}),
     ("lars", "lars", {"momentum": 0.9, "eta": 0.01, "momentum_correction": False}),
     ("groupadagrad", "groupadagrad", {"wd": 0.0}),
+    # momentum_correction=True (MXNet's default): the scheduler's lr changes at steps 3
+    # and 5, and the momentum of those steps is scaled by lr_t/lr_{t-1}.
+    ("lars_mc", "lars", {"momentum": 0.9, "eta": 0.01}),
+    # ... per _get_lrs call: with 6 parameters the Updater makes two calls (chunks of
+    # MXNET_OPTIMIZER_AGGREGATION_SIZE = 4) and only the first sees the corrected momentum.
+    ("lars_mc_chunks", "lars", {"momentum": 0.9, "eta": 0.01}, SHAPES6),
 ]
-
-SHAPES = [("fc_weight", (3, 4)), ("fc_bias", (3, 4))]
 
 
 def grad_at(step, k, shape):
@@ -58,9 +67,9 @@ def init_at(k, shape):
     return (np.cos(0.5 * k + np.arange(n)) * 0.5).reshape(shape).astype(np.float32)
 
 
-def run_optimizer(mx, name, kwargs):
+def run_optimizer(mx, name, kwargs, shapes=SHAPES):
     kw = {"wd": 0.01, "clip_gradient": 0.8, "rescale_grad": 0.5,
-          "param_idx2name": {i: n for i, (n, _) in enumerate(SHAPES)}}
+          "param_idx2name": {i: n for i, (n, _) in enumerate(shapes)}}
     kw.update(kwargs)
 
     def make():
@@ -70,11 +79,11 @@ def run_optimizer(mx, name, kwargs):
         return opt
 
     updater = mx.optimizer.get_updater(make())
-    weights = [mx.nd.array(init_at(k, s)) for k, (_, s) in enumerate(SHAPES)]
+    weights = [mx.nd.array(init_at(k, s)) for k, (_, s) in enumerate(shapes)]
     out = []
     for step in range(1, STEPS + 1):
-        grads = [mx.nd.array(grad_at(step, k, s)) for k, (_, s) in enumerate(SHAPES)]
-        updater(list(range(len(SHAPES))), grads, weights)
+        grads = [mx.nd.array(grad_at(step, k, s)) for k, (_, s) in enumerate(shapes)]
+        updater(list(range(len(shapes))), grads, weights)
         out.append([w.asnumpy().ravel().tolist() for w in weights])
         if step == STEPS // 2:  # save and restore half way, into a fresh updater
             blob = updater.get_states(dump_optimizer=True)
@@ -228,7 +237,7 @@ def run_trainer(mx):
 
 def run(mx):
     return {
-        "optimizers": {label: run_optimizer(mx, name, kw) for label, name, kw in CONFIGS},
+        "optimizers": {c[0]: run_optimizer(mx, *c[1:]) for c in CONFIGS},
         "single_index": run_single_index(mx),
         "schedulers": run_schedulers(mx),
         "initializers": run_initializers(mx),
