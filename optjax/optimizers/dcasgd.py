@@ -13,7 +13,7 @@ import jax
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import copy, leafwise, zeros
-from optjax.optimizers._common import lr_step_fn
+from optjax.optimizers._common import lr_step_fn, maybe_zero
 
 
 class DcasgdState(NamedTuple):
@@ -59,15 +59,18 @@ def dcasgd(
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.non_negative("lamda", lamda)
     validation.non_negative("weight_decay", weight_decay)
+    # Only a static 0 drops the velocity: an injected momentum is a concrete
+    # array at init and a tracer at update, and both must build the same state.
+    has_momentum = not maybe_zero(momentum)
 
     def rule(g, p, *, count, previous, velocity, lr):
         del count
         step = -lr * (g + weight_decay * p + lamda * g * g * (p - previous))
-        if momentum:
+        if has_momentum:
             velocity = momentum * velocity + step
             step = velocity
         return step, {"previous": p, "velocity": velocity}
 
-    vel = zeros(accumulator_dtype) if momentum else (lambda p: None)
+    vel = zeros(accumulator_dtype) if has_momentum else (lambda p: None)
     return leafwise(rule, DcasgdState, {"previous": copy(), "velocity": vel}, name="dcasgd",
                     needs_params=True, step_fn=lr_step_fn(learning_rate))

@@ -15,7 +15,7 @@ from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise
 from optjax.optimizers._common import lr_step_fn
-from optjax.tree import flatten_with_names
+from optjax.tree import flatten_with_names, full_mirroring
 
 
 class GroupAdagradState(NamedTuple):
@@ -64,7 +64,9 @@ def group_adagrad(
         return -lr * g / jnp.sqrt(h + eps), {"sum_of_squares": h}
 
     def h_init(p):
-        return jnp.full((p.shape[0], 1), initial_accumulator_value, p.dtype)
+        # From the param's first column, so the (rows, 1) history follows the
+        # param's row sharding (a fresh jnp.full would be replicated under jit).
+        return full_mirroring(p[:, :1], initial_accumulator_value)
 
     inner = leafwise(rule, GroupAdagradState, {"sum_of_squares": h_init}, name="group_adagrad",
                      step_fn=lr_step_fn(learning_rate), leaf_info=("path",))

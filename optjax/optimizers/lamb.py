@@ -16,6 +16,7 @@ from optjax import validation
 from optjax.base import EmptyState, GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
 from optjax.leafwise import leafwise, zeros
+from optjax.optimizers._util import concrete_nonzero
 from optjax.optimizers.adam import scale_by_adam
 from optjax.transforms.scaling import scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
@@ -136,7 +137,10 @@ def lamb(
     if bias_correction:
         moments = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=mu_dtype)
     else:
-        if eps_root:
+        # A concrete nonzero eps_root is an error; a traced one (inject_hyperparams'
+        # update) was already checked at construction. ``if eps_root`` would fail
+        # on the tracer.
+        if concrete_nonzero(eps_root):
             raise ValueError("eps_root needs bias_correction=True")
         moments = _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype)
     return chain(

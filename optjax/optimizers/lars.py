@@ -13,8 +13,8 @@ import jax.numpy as jnp
 from optjax import numerics, validation
 from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, ScalarOrSchedule, init_empty_state
 from optjax.combine import chain
-from optjax.optimizers._common import mxnet_clip
 from optjax.optimizers.lamb import scale_by_trust_ratio
+from optjax.optimizers.lbsgd import clip_gradient_fn
 from optjax.optimizers.momentum import trace
 from optjax.transforms.masking import masked
 from optjax.transforms.scaling import scale_by_learning_rate
@@ -56,7 +56,7 @@ def scale_by_mxnet_lars(
     validation.non_negative("trust_coefficient", trust_coefficient)
     validation.non_negative("eps", eps)
     validation.non_negative("weight_decay", weight_decay)
-    clip_on = clip_gradient is not None and clip_gradient > 0
+    clip = clip_gradient_fn(clip_gradient)
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
@@ -75,8 +75,8 @@ def scale_by_mxnet_lars(
                 g_norm = jnp.sqrt(jnp.sum(g * g))
                 ok = (w_norm > 0.0) & (g_norm > 0.0)
                 ratio = jnp.where(ok, trust_coefficient * w_norm / (g_norm + wd * w_norm + eps), 1.0)
-            if clip_on:
-                g = mxnet_clip(g, clip_gradient)
+            if clip is not None:
+                g = clip(g)
             return (ratio * (g + wd * w)).astype(u.dtype)
 
         return tree_map_none(leaf, updates, params, wd_on, tr_on), state

@@ -12,13 +12,27 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, mxnet_clip
+from optjax.optimizers._common import lr_step_fn, maybe_zero, mxnet_clip
 
 WARMUP_STRATEGIES = ("linear", "power2", "sqrt", "lars")
+
+
+def clip_gradient_fn(clip_gradient: Any):
+    """MXNet's ``clip_gradient`` (None, 0 or negative: no clipping) as a function,
+    or None when it is statically off. A jax value (injected, possibly traced)
+    is decided inside the computation, never by Python truthiness."""
+    if clip_gradient is None:
+        return None
+    if isinstance(clip_gradient, (int, float, np.number)) and not isinstance(clip_gradient, bool):
+        if clip_gradient <= 0:
+            return None
+        return lambda G: mxnet_clip(G, clip_gradient)
+    return lambda G: jnp.where(clip_gradient > 0, mxnet_clip(G, clip_gradient), G).astype(G.dtype)
 
 
 class LbsgdState(NamedTuple):
@@ -100,7 +114,10 @@ def lbsgd(
     if int(batch_scale) != batch_scale:
         raise ValueError(f"batch_scale must be an integer >= 1, got {batch_scale!r}")
     batch_scale = int(batch_scale)
-    clip_on = clip_gradient is not None and clip_gradient > 0
+    # Only a static 0 drops the velocity (an injected momentum is a concrete
+    # array at init and a tracer at update; both must build the same state).
+    has_momentum = not maybe_zero(momentum)
+    clip = clip_gradient_fn(clip_gradient)
     init_updates = int(begin_epoch) * int(updates_per_epoch)
     nwup = int(warmup_epochs) * int(updates_per_epoch)
     maxmult = float(batch_scale)
@@ -132,10 +149,10 @@ def lbsgd(
             mult = warmup_mult(n)
         lr_n = lr * mult
         G = rescale_grad * g0
-        if clip_on:
-            G = mxnet_clip(G, clip_gradient)
+        if clip is not None:
+            G = clip(G)
         step = -(lr_n * weight_decay) * p - lr_n * G
-        if momentum:
+        if has_momentum:
             new_v = momentum * velocity + step
             velocity = jnp.where(apply, new_v, velocity)
             step = new_v
@@ -143,6 +160,6 @@ def lbsgd(
         cum = jnp.where(apply, jnp.zeros_like(cum), cum)
         return u, {"cum_grad": cum, "velocity": velocity}
 
-    vel = zeros(accumulator_dtype) if momentum else (lambda p: None)
+    vel = zeros(accumulator_dtype) if has_momentum else (lambda p: None)
     return leafwise(rule, LbsgdState, {"cum_grad": zeros(), "velocity": vel}, name="lbsgd",
                     needs_params=True, step_fn=lr_step_fn(learning_rate))

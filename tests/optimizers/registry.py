@@ -3,7 +3,20 @@
 ``name`` is a factory in the ``optjax`` namespace; ``factory_kwargs`` are the
 arguments the suite builds it with (chosen so it converges on the suite's
 quadratic and Rosenbrock problems in the suite's step budget). The MXNet side
-adds registry_mxnet.py with the same ``ENTRIES`` format.
+adds registry_mxnet.py with the same format.
+
+Optional module-level tables, keyed by ``name`` (they apply to every entry of
+that name; the suite rejects names with no entry and unknown tests/problems):
+
+* ``NEEDS_2D: set[str]``: accepts only 2-D leaves; the suite uses trees of
+  matrices for it (``matrix_only``).
+* ``INJECT_STATIC: dict[str, tuple[str, ...]]``: arguments kept static under
+  ``inject_hyperparams`` (integers are found automatically).
+* ``SKIP: dict[str, dict[str, str]]``: ``{test: reason}``, suite tests that do
+  not apply (test name without ``test_``; the reason is required).
+* ``PROBLEM_KWARGS: dict[str, dict[str, dict]]``: ``{problem: kwargs}`` merged
+  over ``factory_kwargs`` for one convergence problem (``"quadratic"``,
+  ``"rosenbrock"``).
 """
 
 ENTRIES = [

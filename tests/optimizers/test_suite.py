@@ -10,6 +10,10 @@ registry_mxnet.py when present) must
 * on params sharded over 8 simulated devices: state gets the params' sharding
   and a jitted step gives the single-device numbers;
 * reject a negative learning rate with a ValueError naming it.
+
+A registry may restrict an entry (2-D leaves only), keep arguments static under
+inject_hyperparams, give it per-problem hyperparameters, or excuse it from a
+test with a reason: see the tables described in registry.py.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -29,6 +34,34 @@ import optjax
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# Tests an entry may be excused from (registry ``SKIP``), and the problems an
+# entry may give its own hyperparameters for (registry ``PROBLEM_KWARGS``).
+SKIPPABLE = ("converges_on_quadratic", "converges_on_rosenbrock", "jit_equals_eager_and_compiles_once",
+             "dtype_preserved", "inject_hyperparams_same_numbers", "none_gradient_leaves_state_untouched",
+             "frozen_leaves", "sharded_params", "negative_learning_rate_rejected")
+PROBLEMS = ("quadratic", "rosenbrock")
+
+
+class Entry(NamedTuple):
+    """One registry entry with its options (all from the registry's optional tables).
+
+    * ``matrix_only`` (``NEEDS_2D``): the optimizer accepts only 2-D leaves; the
+      suite gives it trees whose leaves are all matrices.
+    * ``inject_static`` (``INJECT_STATIC``): arguments kept static under
+      ``inject_hyperparams`` besides the integers the suite finds itself.
+    * ``skip`` (``SKIP``): ``{test: reason}``, tests that do not apply.
+    * ``problem_kwargs`` (``PROBLEM_KWARGS``): ``{problem: kwargs}`` merged over
+      ``kw`` for that convergence problem only.
+    """
+
+    name: str
+    kw: dict
+    matrix_only: bool = False
+    inject_static: tuple = ()
+    skip: dict = {}
+    problem_kwargs: dict = {}
+
+
 def _load_entries(fname):
     path = os.path.join(HERE, fname)
     if not os.path.exists(path):
@@ -36,14 +69,34 @@ def _load_entries(fname):
     spec = importlib.util.spec_from_file_location(f"_optjax_{fname[:-3]}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return list(mod.ENTRIES)
+    needs_2d = set(getattr(mod, "NEEDS_2D", ()))
+    inject_static = dict(getattr(mod, "INJECT_STATIC", {}))
+    skip = dict(getattr(mod, "SKIP", {}))
+    problem_kwargs = dict(getattr(mod, "PROBLEM_KWARGS", {}))
+    names = {name for name, _ in mod.ENTRIES}
+    for table, keys in (("NEEDS_2D", needs_2d), ("INJECT_STATIC", inject_static), ("SKIP", skip),
+                        ("PROBLEM_KWARGS", problem_kwargs)):
+        unknown = set(keys) - names
+        assert not unknown, f"{fname}: {table} names optimizers with no entry: {sorted(unknown)}"
+    for name, tests in skip.items():
+        for test, reason in tests.items():
+            assert test in SKIPPABLE, f"{fname}: SKIP[{name!r}] names unknown test {test!r}"
+            assert isinstance(reason, str) and reason.strip(), f"{fname}: SKIP[{name!r}][{test!r}] needs a reason"
+    for name, probs in problem_kwargs.items():
+        unknown = set(probs) - set(PROBLEMS)
+        assert not unknown, f"{fname}: PROBLEM_KWARGS[{name!r}] names unknown problems {sorted(unknown)}"
+    return [
+        Entry(name, kw, matrix_only=name in needs_2d, inject_static=tuple(inject_static.get(name, ())),
+              skip=dict(skip.get(name, {})), problem_kwargs=dict(problem_kwargs.get(name, {})))
+        for name, kw in mod.ENTRIES
+    ]
 
 
 ENTRIES = _load_entries("registry.py") + _load_entries("registry_mxnet.py")
 
 
 def _id(entry):
-    name, kw = entry
+    name, kw = entry.name, entry.kw
     return name + ("-" + "-".join(f"{k}={v}" for k, v in kw.items()) if kw else "")
 
 
@@ -52,17 +105,29 @@ params_entries = pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 
 
 def make(entry, **overrides):
-    name, kw = entry
-    return getattr(optjax, name)(**{**kw, **overrides})
+    return getattr(optjax, entry.name)(**{**entry.kw, **overrides})
 
 
-def tree(dtype=jnp.float32):
-    """A small tree with a matrix (Muon's kind), a vector and a 3-D leaf."""
+def skip_if_not_applicable(entry, test):
+    reason = entry.skip.get(test)
+    if reason:
+        pytest.skip(f"{entry.name}: {reason}")
+
+
+def tree(dtype=jnp.float32, matrix_only=False):
+    """A small tree with a matrix (Muon's kind), a vector and a 3-D leaf; with
+    ``matrix_only`` (entries that accept only 2-D leaves) the same values with
+    the vector as a (4, 1) column and the 3-D leaf as a (6, 2) matrix."""
+    vec_shape, cube_shape = ((4, 1), (6, 2)) if matrix_only else ((4,), (2, 3, 2))
     return {
         "mat": (jnp.sin(jnp.arange(12.0)).reshape(3, 4) * 0.5).astype(dtype),
-        "vec": (jnp.cos(jnp.arange(4.0)) * 0.3).astype(dtype),
-        "cube": (jnp.sin(jnp.arange(12.0) + 1.0).reshape(2, 3, 2) * 0.4).astype(dtype),
+        "vec": (jnp.cos(jnp.arange(4.0)) * 0.3).reshape(vec_shape).astype(dtype),
+        "cube": (jnp.sin(jnp.arange(12.0) + 1.0).reshape(cube_shape) * 0.4).astype(dtype),
     }
+
+
+def tree_for(entry, dtype=jnp.float32):
+    return tree(dtype, matrix_only=entry.matrix_only)
 
 
 def grads_at(params, k):
@@ -90,19 +155,23 @@ def rosenbrock(p):
 
 @params_entries
 def test_converges_on_quadratic(entry):
-    start, end = _minimise_jit(entry, quadratic, tree(), 1500)
+    skip_if_not_applicable(entry, "converges_on_quadratic")
+    start, end = _minimise_jit(entry, "quadratic", quadratic, tree_for(entry), 1500)
     assert end < 1e-2 * start, f"{_id(entry)}: quadratic {start:.3g} -> {end:.3g}"
 
 
 @params_entries
 def test_converges_on_rosenbrock(entry):
+    skip_if_not_applicable(entry, "converges_on_rosenbrock")
     p0 = {"xy": jnp.tile(jnp.array([[-0.5, 1.0]]), (4, 1))}
-    start, end = _minimise_jit(entry, rosenbrock, p0, 3000)
+    start, end = _minimise_jit(entry, "rosenbrock", rosenbrock, p0, 3000)
     assert end < 0.05 * start, f"{_id(entry)}: rosenbrock {start:.3g} -> {end:.3g}"
 
 
-def _minimise_jit(entry, loss, params, steps):
-    tx = make(entry)
+def _minimise_jit(entry, problem, loss, params, steps):
+    # The entry's hyperparameters for this problem (registry PROBLEM_KWARGS),
+    # e.g. a smaller step for Rosenbrock's curvature (~1000 at the minimum).
+    tx = make(entry, **entry.problem_kwargs.get(problem, {}))
 
     @jax.jit
     def run(p):
@@ -135,10 +204,11 @@ def _steps(tx, params, n, step_fn):
 
 @params_entries
 def test_jit_equals_eager_and_compiles_once(entry):
+    skip_if_not_applicable(entry, "jit_equals_eager_and_compiles_once")
     tx = make(entry)
     step = jax.jit(tx.update)
-    eager, _ = _steps(tx, tree(), 3, tx.update)
-    jitted, _ = _steps(tx, tree(), 3, step)
+    eager, _ = _steps(tx, tree_for(entry), 3, tx.update)
+    jitted, _ = _steps(tx, tree_for(entry), 3, step)
     assert step._cache_size() == 1, f"{_id(entry)}: recompiled ({step._cache_size()} entries)"
     for (ue, pe), (uj, pj) in zip(eager, jitted):
         for a, b in zip(jax.tree.leaves(pe), jax.tree.leaves(pj)):
@@ -146,8 +216,9 @@ def test_jit_equals_eager_and_compiles_once(entry):
 
 
 def _check_dtypes(entry, dtype):
+    skip_if_not_applicable(entry, "dtype_preserved")
     tx = make(entry)
-    params = tree(dtype)
+    params = tree_for(entry, dtype)
     s0 = tx.init(params)
     step = jax.jit(tx.update)
     u, s1 = step(grads_at(params, 0), s0, params)
@@ -182,17 +253,22 @@ def test_dtype_preserved_float64(entry):
 
 @params_entries
 def test_inject_hyperparams_same_numbers(entry):
-    name, kw = entry
+    skip_if_not_applicable(entry, "inject_hyperparams_same_numbers")
+    name, kw = entry.name, entry.kw
     factory = getattr(optjax, name)
     plain = make(entry)
-    # Integers steer shapes and loops (min_dim_size_to_factor, ns_steps): static.
+    # Integers steer shapes and loops (min_dim_size_to_factor, ns_steps): static;
+    # so is what the registry lists in INJECT_STATIC (sgld's PRNG key).
     sig = inspect.signature(factory)
     values = {k: p.default for k, p in sig.parameters.items()}
     values.update(kw)
     static = tuple(k for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool))
+    unknown = set(entry.inject_static) - set(values)
+    assert not unknown, f"{_id(entry)}: INJECT_STATIC names no argument of {name}: {sorted(unknown)}"
+    static = tuple(dict.fromkeys(static + entry.inject_static))
     injected = optjax.inject_hyperparams(factory, static_args=static)(**kw)
-    a, _ = _steps(plain, tree(), 3, jax.jit(plain.update))
-    b, s = _steps(injected, tree(), 3, jax.jit(injected.update))
+    a, _ = _steps(plain, tree_for(entry), 3, jax.jit(plain.update))
+    b, s = _steps(injected, tree_for(entry), 3, jax.jit(injected.update))
     assert isinstance(s, optjax.InjectHyperparamsState)
     # Equal up to float32 rounding: an injected decay b is a float32 scalar, so
     # (1 - b) is rounded once more than with a Python float (2.4e-7 relative for
@@ -213,8 +289,9 @@ def _state_by_path(state):
 
 @params_entries
 def test_none_gradient_leaves_state_untouched(entry):
+    skip_if_not_applicable(entry, "none_gradient_leaves_state_untouched")
     tx = make(entry)
-    params = tree()
+    params = tree_for(entry)
     s0 = tx.init(params)
     g = grads_at(params, 0)
     g["vec"] = None
@@ -231,8 +308,9 @@ def test_none_gradient_leaves_state_untouched(entry):
 
 @params_entries
 def test_frozen_leaves(entry):
+    skip_if_not_applicable(entry, "frozen_leaves")
     tx = optjax.freeze({"vec": True}, make(entry))
-    params = tree()
+    params = tree_for(entry)
     s = tx.init(params)
     assert not any("'vec'" in k for k in _state_by_path(s.inner_states["trainable"])), \
         "frozen leaves must hold no optimizer state"
@@ -249,12 +327,13 @@ def test_frozen_leaves(entry):
 # Sharding
 
 
-def sharded_tree():
+def sharded_tree(matrix_only=False):
     mesh = Mesh(np.array(jax.devices()[:8]), ("x",))
+    vec_shape, cube_shape = ((16, 1), (8, 4)) if matrix_only else ((16,), (8, 2, 2))
     base = {
         "mat": jnp.sin(jnp.arange(32.0)).reshape(8, 4) * 0.5,
-        "vec": jnp.cos(jnp.arange(16.0)) * 0.3,
-        "cube": jnp.sin(jnp.arange(32.0) + 1.0).reshape(8, 2, 2) * 0.4,
+        "vec": (jnp.cos(jnp.arange(16.0)) * 0.3).reshape(vec_shape),
+        "cube": (jnp.sin(jnp.arange(32.0) + 1.0) * 0.4).reshape(cube_shape),
     }
     shard = {k: NamedSharding(mesh, P("x", *([None] * (v.ndim - 1)))) for k, v in base.items()}
     return base, {k: jax.device_put(v, shard[k]) for k, v in base.items()}, shard
@@ -262,9 +341,10 @@ def sharded_tree():
 
 @params_entries
 def test_sharded_params(entry):
+    skip_if_not_applicable(entry, "sharded_params")
     if len(jax.devices()) < 8:
         pytest.skip("needs 8 (simulated) devices")
-    base, sharded, shard = sharded_tree()
+    base, sharded, shard = sharded_tree(entry.matrix_only)
     tx = make(entry)
     s_sh = jax.jit(tx.init)(sharded)
     pairs, _ = jax.tree_util.tree_flatten_with_path(s_sh)
@@ -288,8 +368,8 @@ def test_sharded_params(entry):
 
 @params_entries
 def test_negative_learning_rate_rejected(entry):
-    name, kw = entry
-    if "learning_rate" not in kw:
+    skip_if_not_applicable(entry, "negative_learning_rate_rejected")
+    if "learning_rate" not in entry.kw:
         pytest.skip("no learning_rate argument")
     with pytest.raises(ValueError, match="learning_rate"):
         make(entry, learning_rate=-1.0)
