@@ -33,7 +33,11 @@ def _is_numeric(v: Any) -> bool:
         return False
     if isinstance(v, (int, float)):
         return True
-    return isinstance(v, (jax.Array,)) or (hasattr(v, "dtype") and hasattr(v, "shape"))
+    if not (hasattr(v, "dtype") and hasattr(v, "shape")):
+        return False
+    if jax.dtypes.issubdtype(v.dtype, jax.dtypes.prng_key):
+        return False  # a PRNG key (sgld's) is state, not a number to inject
+    return jnp.issubdtype(v.dtype, jnp.number)
 
 
 def inject_hyperparams(

@@ -143,3 +143,11 @@ def test_hyperparams_readable_inside_partition():
     assert float(optjax.get_hyperparam(s.inner_states["b"], "learning_rate")) == pytest.approx(0.2)
     with pytest.raises(KeyError, match="different values"):
         optjax.get_hyperparam(s, "learning_rate")
+
+
+def test_inject_hyperparams_keeps_prng_key_static():
+    tx = optjax.inject_hyperparams(optjax.sgld)(learning_rate=1e-3, key=jax.random.key(0))
+    s = tx.init(p0())
+    assert "key" not in s.hyperparams and "learning_rate" in s.hyperparams
+    u, _ = jax.jit(tx.update)(p0(), s, p0())
+    assert u["w"].dtype == jnp.float32
