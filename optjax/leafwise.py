@@ -35,7 +35,7 @@ import jax.numpy as jnp
 
 from optjax import numerics
 from optjax.base import NO_PARAMS_MSG, GradientTransformation, MaskedNode, PyTree
-from optjax.tree import tree_structure_error, zeros_mirroring
+from optjax.tree import flatten_with_names, tree_structure_error, zeros_mirroring
 
 LeafInit = Callable[[jax.Array], jax.Array]
 
@@ -131,13 +131,11 @@ def leafwise(
         g_leaves, treedef = flatten_like_state(updates, reference)
         s_leaves = {f: treedef.flatten_up_to(getattr(state, f)) for f in fields}
         if needs_params:
-            msg = tree_structure_error(updates, params, "the update tree", "params")
-            if msg is not None and jax.tree.structure(params) != jax.tree.structure(updates):
-                try:
-                    treedef.flatten_up_to(params)
-                except (ValueError, TypeError):
-                    raise ValueError(msg) from None
-            p_leaves = treedef.flatten_up_to(params)
+            try:
+                p_leaves = treedef.flatten_up_to(params)
+            except (ValueError, TypeError):
+                msg = tree_structure_error(updates, params, "the update tree", "params")
+                raise ValueError(msg or "params do not match the update tree") from None
         else:
             p_leaves = [None] * len(g_leaves)
 
@@ -147,20 +145,14 @@ def leafwise(
             count = numerics.safe_increment(state.count)
             new_state["count"] = count
             kwargs["count"] = count
+        globals_ = {k: getattr(state, k) for k in state_cls._fields if k not in fields and k != "count"}
         if step_fn is not None:
-            globals_ = {k: getattr(state, k) for k in state_cls._fields
-                        if k not in fields and k != "count"}
-            new_globals, step_args = step_fn(**kwargs, **globals_)
-            new_state.update(new_globals)
+            globals_, step_args = step_fn(**kwargs, **globals_)
             kwargs.update(step_args)
-        elif global_init is not None:
-            new_state.update({k: getattr(state, k) for k in state_cls._fields
-                              if k not in fields and k != "count"})
+        new_state.update(globals_)
 
         paths = None
         if "path" in leaf_info:
-            from optjax.tree import flatten_with_names
-
             paths = flatten_with_names(updates)[0]
 
         out_u = []

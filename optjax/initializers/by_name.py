@@ -45,7 +45,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -60,7 +60,6 @@ from optjax.initializers.core import (
     DType,
     Initializer,
     NamedInitializer,
-    Shape,
     describe,
     name_key,
     normalize_shape,

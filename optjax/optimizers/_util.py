@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
-import numpy as np
 
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
 from optjax.combine import chain
 from optjax.transforms.scaling import scale, scale_by_learning_rate
-from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight_decay
+from optjax.transforms.weight_decay import add_decayed_weights
 
 
 def is_zero(x: Any) -> bool:
@@ -22,11 +21,7 @@ def is_zero(x: Any) -> bool:
     the factory is called with concrete arrays at ``init`` and with tracers at
     ``update``, and both calls must build the same chain.
     """
-    if x is None:
-        return True
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.number)):
-        return False
-    return float(x) == 0.0
+    return x is None or validation.is_static_zero(x)
 
 
 def concrete_nonzero(x: Any) -> bool:
@@ -62,13 +57,6 @@ def with_decay(
     return chain(*parts)
 
 
-def f32_scalar(value: float) -> Any:
-    return jnp.asarray(value, jnp.float32)
-
-
-__all__ = ["is_zero", "with_decay", "decoupled_weight_decay"]
-
-
 def bias_correction(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
     """``1 - decay**t`` computed without cancellation: ``-expm1(t * log1p(-(1 - decay)))``.
 
@@ -82,6 +70,28 @@ def bias_correction(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
     return -jnp.expm1(t * jnp.log1p(-jnp.asarray(omd, dtype)))
 
 
-def power(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
-    """``decay**t`` (same accuracy as :func:`bias_correction`)."""
-    return 1.0 - bias_correction(decay, count, dtype)
+def lr_at(learning_rate: ScalarOrSchedule, count: Any) -> Any:
+    """The learning rate of the step whose (incremented) count is ``count``.
+
+    A schedule is evaluated at ``count - 1`` (0 on the first update), the same
+    convention as :func:`optjax.scale_by_learning_rate`.
+    """
+    if is_schedule(learning_rate):
+        return jnp.asarray(learning_rate(count - 1))
+    return learning_rate
+
+
+def lr_step_fn(learning_rate: ScalarOrSchedule):
+    """A ``leafwise`` ``step_fn`` giving the rule ``lr`` (no globals)."""
+
+    def step_fn(*, count, **globals_):
+        return dict(globals_), {"lr": lr_at(learning_rate, count)}
+
+    return step_fn
+
+
+
+def mxnet_clip(x: Any, c: Any) -> Any:
+    """MXNet's ``clip(x, -c, c)`` elementwise, including its answer for ``c < 0``
+    (``x > c ? c : (x < -c ? -c : x)``, as ``mx.nd.clip`` computes it)."""
+    return jnp.where(x > c, c, jnp.where(x < -c, -c, x)).astype(x.dtype)

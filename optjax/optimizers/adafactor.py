@@ -17,7 +17,7 @@ from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
 from optjax.combine import chain
 from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import is_zero
-from optjax.transforms.scaling import scale, scale_by_learning_rate
+from optjax.transforms.scaling import scale
 from optjax.transforms.weight_decay import add_decayed_weights
 
 VARIANTS = ("optax", "torch")

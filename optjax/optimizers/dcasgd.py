@@ -13,7 +13,7 @@ import jax
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import copy, leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, maybe_zero
+from optjax.optimizers._util import lr_step_fn
 
 
 class DcasgdState(NamedTuple):
@@ -61,7 +61,7 @@ def dcasgd(
     validation.non_negative("weight_decay", weight_decay)
     # Only a static 0 drops the velocity: an injected momentum is a concrete
     # array at init and a tracer at update, and both must build the same state.
-    has_momentum = not maybe_zero(momentum)
+    has_momentum = not validation.is_static_zero(momentum)
 
     def rule(g, p, *, count, previous, velocity, lr):
         del count

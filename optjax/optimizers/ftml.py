@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, maybe_zero
+from optjax.optimizers._util import lr_step_fn
 from optjax.optimizers._util import bias_correction
 
 
@@ -60,7 +60,7 @@ def ftml(
     validation.unit_interval("b2", b2)
     validation.non_negative("eps", eps)
     validation.non_negative("weight_decay", weight_decay)
-    no_wd = maybe_zero(weight_decay)
+    no_wd = validation.is_static_zero(weight_decay)
 
     def rule(g, p, *, count, d, v, z, lr):
         t = count.astype(g.dtype)

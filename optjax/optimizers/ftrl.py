@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn
+from optjax.optimizers._util import lr_step_fn
 
 
 class FtrlState(NamedTuple):

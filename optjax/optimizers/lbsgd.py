@@ -17,7 +17,7 @@ import numpy as np
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, maybe_zero, mxnet_clip
+from optjax.optimizers._util import lr_step_fn, mxnet_clip
 
 WARMUP_STRATEGIES = ("linear", "power2", "sqrt", "lars")
 
@@ -116,7 +116,7 @@ def lbsgd(
     batch_scale = int(batch_scale)
     # Only a static 0 drops the velocity (an injected momentum is a concrete
     # array at init and a tracer at update; both must build the same state).
-    has_momentum = not maybe_zero(momentum)
+    has_momentum = not validation.is_static_zero(momentum)
     clip = clip_gradient_fn(clip_gradient)
     init_updates = int(begin_epoch) * int(updates_per_epoch)
     nwup = int(warmup_epochs) * int(updates_per_epoch)

@@ -15,7 +15,7 @@ import jax
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, maybe_zero
+from optjax.optimizers._util import lr_step_fn
 
 
 class NagState(NamedTuple):
@@ -65,7 +65,7 @@ def nag(
     validation.non_negative("learning_rate", learning_rate)
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.non_negative("weight_decay", weight_decay)
-    no_wd = maybe_zero(weight_decay)
+    no_wd = validation.is_static_zero(weight_decay)
 
     def rule(g, p, *, count, velocity, lr):
         del count

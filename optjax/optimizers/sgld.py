@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise
-from optjax.optimizers._common import lr_at, maybe_zero
+from optjax.optimizers._util import lr_at
 
 
 class SgldState(NamedTuple):
@@ -58,7 +58,7 @@ def sgld(
         key = jax.random.key(key)
     validation.non_negative("learning_rate", learning_rate)
     validation.non_negative("weight_decay", weight_decay)
-    no_wd = maybe_zero(weight_decay)
+    no_wd = validation.is_static_zero(weight_decay)
 
     def global_init(params):
         del params

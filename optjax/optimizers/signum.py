@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from optjax import validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._common import lr_step_fn, maybe_zero
+from optjax.optimizers._util import lr_step_fn
 
 
 class SignSgdState(NamedTuple):
@@ -44,7 +44,7 @@ def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> Gra
     """
     validation.non_negative("learning_rate", learning_rate)
     validation.non_negative("weight_decay", weight_decay)
-    no_wd = maybe_zero(weight_decay)
+    no_wd = validation.is_static_zero(weight_decay)
 
     def rule(g, p, *, count, lr):
         del count
@@ -90,7 +90,7 @@ def signum(
     validation.unit_interval("beta", beta)
     validation.non_negative("weight_decay", weight_decay)
     validation.non_negative("wd_lh", wd_lh)
-    no_wd, no_lh = maybe_zero(weight_decay), maybe_zero(wd_lh)
+    no_wd, no_lh = validation.is_static_zero(weight_decay), validation.is_static_zero(wd_lh)
 
     def rule(g, p, *, count, mu, lr):
         del count

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Optional
 
-import jax
 import jax.numpy as jnp
 
 from optjax import validation

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 import jax.numpy as jnp
-import numpy as np
 
 from optjax import validation
 from optjax.base import Schedule

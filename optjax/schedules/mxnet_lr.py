@@ -24,7 +24,6 @@ from optjax.base import Schedule
 from optjax.schedules import _core
 from optjax.schedules.basic import (
     cosine_decay_schedule,
-    exponential_decay,
     piecewise_constant_schedule,
     polynomial_schedule,
 )

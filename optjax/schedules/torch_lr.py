@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Optional, Sequence
 
-import jax.numpy as jnp
 
 from optjax import validation
 from optjax.base import Schedule

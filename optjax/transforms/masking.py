@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import partition

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 
 from optjax import numerics, validation
 from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, ScalarOrSchedule, is_schedule

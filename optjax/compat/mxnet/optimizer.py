@@ -28,7 +28,6 @@ import numpy as np
 
 from optjax.compat.mxnet import recipes
 from optjax.compat.mxnet import states as _states
-from optjax.compat.mxnet.lr_scheduler import LRScheduler
 from optjax.compat.mxnet.ndarray import NDArray, MXNetError, zeros, cast  # noqa: F401
 
 __all__ = [
