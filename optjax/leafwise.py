@@ -20,7 +20,10 @@ pytree. The plumbing takes care, for every rule alike, of:
   own dtype, so state dtypes never drift;
 * a clear error naming the first differing path when the gradient tree does
   not match the state;
-* state that mirrors params gets the params' sharding, also under ``jit(init)``.
+* state that mirrors params gets the params' sharding, also under ``jit(init)``;
+* trace cost: all leaves of one update call share one ``jax.jit`` of the rule,
+  so a tree of 1000 same-shaped leaves traces and lowers the rule once (XLA
+  inlines the calls: the compiled step is the same as calling the rule per leaf).
 
 Per-step work shared by all leaves (a PRNG split, a scalar schedule) goes in
 ``step_fn``; state that is not per-leaf goes in ``global_init``.
@@ -32,6 +35,7 @@ from typing import Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optjax import numerics
 from optjax.base import NO_PARAMS_MSG, GradientTransformation, MaskedNode, PyTree
@@ -80,6 +84,24 @@ def flatten_like_state(
         msg = tree_structure_error(reference, updates, reference_name, "the update tree")
         raise ValueError(msg or f"the update tree does not match {reference_name}: {e}") from None
     return g_leaves, treedef
+
+
+def _traced_once_per_signature(rule: Callable, step_kwargs: Mapping[str, Any]) -> Callable:
+    """``rule`` as one ``jax.jit`` shared by all leaves of one update call.
+
+    Leaves with the same shapes and dtypes then share one trace and one lowered
+    function (XLA inlines the calls, so the compiled step and its numbers are
+    those of calling ``rule`` directly); a 1000-leaf update traces the rule once
+    instead of 1000 times. Per-step keyword arguments that are not arrays (Python
+    hyperparameters, None) stay static, so a rule may branch on them as before.
+    """
+    static = {k: v for k, v in step_kwargs.items() if not isinstance(v, (jax.Array, np.ndarray, np.generic))}
+    jitted = jax.jit(lambda *args, **kwargs: rule(*args, **kwargs, **static))
+
+    def call(*args, **kwargs):
+        return jitted(*args, **{k: v for k, v in kwargs.items() if k not in static})
+
+    return call
 
 
 def leafwise(
@@ -154,6 +176,7 @@ def leafwise(
         paths = None
         if "path" in leaf_info:
             paths = flatten_with_names(updates)[0]
+        apply_rule = _traced_once_per_signature(rule, kwargs) if not leaf_info else rule
 
         out_u = []
         out_s: dict[str, list] = {f: [] for f in fields}
@@ -169,7 +192,7 @@ def leafwise(
                 info["index"] = i
             if "path" in leaf_info:
                 info["path"] = paths[i]
-            u, news = rule(
+            u, news = apply_rule(
                 _upcast(g), _upcast(p_leaves[i]), **kwargs,
                 **{f: _upcast(v) for f, v in olds.items()}, **info,
             )
