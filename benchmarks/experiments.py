@@ -1,6 +1,6 @@
 """Scratch experiments toward issue 7's goals (results in benchmarks/README.md).
 
-    PYTHONPATH=. python benchmarks/experiments.py [a] [b] [c] [d]
+    PYTHONPATH=. python benchmarks/experiments.py [a] [b] [c] [d] [e] [f] [g]
 
 (a) one multi-output elementwise function per leaf (clip scale, moments and the
     param update in one jnp expression): fusions per leaf, step time vs optax
@@ -10,7 +10,10 @@
 (c) many small leaves: concatenate same-dtype leaves into one buffer per step
     (state per leaf, or state kept flat) vs per-leaf fusions, at 100/1000/3000
     leaves: step time and compile time;
-(d) stacking same-shape leaves into one (L, n) array per step.
+(d) stacking same-shape leaves into one (L, n) array per step;
+(e) trace+lower vs compile with the per-leaf rule inlined or wrapped in one jax.jit;
+(f) the compile floor: Adam in plain jnp at 500/1000/2000 leaves vs optjax and optax;
+(g) lion's momentum copy in the HLO, and the cost of a fresh params-sized buffer.
 
 All variants of one experiment run in the same process on the same inputs,
 with donated params/state, timed in interleaved blocks (medians).
@@ -350,6 +353,8 @@ def main(argv):
         exp_e()
     if "f" in which:
         exp_f()
+    if "g" in which:
+        exp_g()
     if "c" in which or "d" in which:
         counts = tuple(int(x) for x in os.environ.get("LEAVES", "100,1000,3000").split(","))
         exp_c(counts)
@@ -395,50 +400,84 @@ def exp_e(counts=(100, 1000)):
             del s, c, lo
 
 
-def exp_f(counts=(100, 1000)):
-    """(f) optjax itself with every leafwise rule wrapped in a cached jax.jit (monkeypatched, leafwise.py untouched):
-    first call and equality with the plain path, clip+adamw."""
-    adam_mod = sys.modules["optjax.optimizers.adam"]  # (the package's ``adam`` attribute is the function)
-    mom_mod = sys.modules["optjax.optimizers.momentum"]
+def exp_f(counts=(500, 1000, 2000)):
+    """(f) the compile floor: Adam written by hand in plain jnp (no library), one leaf at a time, 16k floats
+    per leaf, donated: trace+lower and XLA compile seconds, against optjax.adam and optax.adam on the same trees.
+    Shows how much of the first call is XLA's own cost per fusion, and how it grows with the leaf count."""
+    print("(f) first call of adam at many leaves: plain jnp (no library) vs optjax vs optax")
 
-    orig = adam_mod.leafwise
+    def plain(s, g):
+        p, m, v, c = s
+        c = c + 1
+        t = c.astype(jnp.float32)
+        bc1, bc2 = 1 - B1 ** t, 1 - B2 ** t
+        out_p, out_m, out_v = {}, {}, {}
+        for k in g:
+            out_m[k] = B1 * m[k] + (1 - B1) * g[k]
+            out_v[k] = B2 * v[k] + (1 - B2) * g[k] * g[k]
+            out_p[k] = p[k] - LR * (out_m[k] / bc1) / (jnp.sqrt(out_v[k] / bc2) + EPS)
+        return out_p, out_m, out_v, c
 
-    def jit_leafwise(rule, *a, **k):
-        return orig(jax.jit(rule, static_argnames=tuple(k.get("leaf_info", ()))), *a, **k)
-
-    print("(f) optjax clip+adamw / adam / sgd: plain leafwise vs leafwise with jax.jit(rule)")
-    makers = {"clip+adamw": clip_adamw_optjax, "adam": lambda: optjax.adam(LR),
-              "sgd momentum": lambda: optjax.sgd(LR, momentum=0.9)}
     for L in counts:
         params = make_tree(L, 16384, 0)
         grads = jax.tree.map(lambda x: 1e-3 * x, make_tree(L, 16384, 1))
-        for name, mk in makers.items():
-            res = {}
-            for label in ("plain", "jit(rule)"):
-                patch = label != "plain"
-                adam_mod.leafwise = jit_leafwise if patch else orig
-                mom_mod.leafwise = jit_leafwise if patch else orig
-                tx = mk()
-                s = lib_state(tx, params)
-                t0 = time.perf_counter()
-                lo = jax.jit(tx_state_step(tx), donate_argnums=0).lower(s, grads)
-                t1 = time.perf_counter()
-                c = lo.compile()
-                t2 = time.perf_counter()
-                s = block(c(s, grads))
-                t3 = time.perf_counter()
-                for _ in range(3):
-                    s = c(s, grads)
-                block(s)
-                t4 = time.perf_counter()
-                res[label] = s
-                print(f"  {L:5d} leaves {name:13s} {label:10s} trace+lower {t1 - t0:5.2f} s  compile {t2 - t1:5.2f} s  "
-                      f"first call {t3 - t0:5.2f} s  fusions {fusions(c):5d}  step {(t4 - t3) / 3 * 1e3:6.1f} ms",
-                      flush=True)
-            adam_mod.leafwise = mom_mod.leafwise = orig
-            eq = all(bool(jnp.array_equal(x, y)) for x, y in
-                     zip(jax.tree.leaves(res["plain"]), jax.tree.leaves(res["jit(rule)"])))
-            print(f"  {L:5d} leaves {name:13s} params and state bitwise equal after 4 steps: {eq}", flush=True)
+        zeros = jax.tree.map(jnp.zeros_like, params)
+        cases = (("plain jnp", plain, lambda: (params, zeros, zeros, jnp.zeros((), jnp.int32))),
+                 ("optjax.adam", tx_state_step(optjax.adam(LR)), lambda: lib_state(optjax.adam(LR), params)),
+                 ("optax.adam", tx_state_step(optax.adam(LR)), lambda: lib_state(optax.adam(LR), params)))
+        for label, f, mk in cases:
+            s = mk()
+            t0 = time.perf_counter()
+            lo = jax.jit(f, donate_argnums=0).lower(s, grads)
+            t1 = time.perf_counter()
+            c = lo.compile()
+            t2 = time.perf_counter()
+            print(f"  {L:5d} leaves {label:12s} trace+lower {t1 - t0:5.2f} s  compile {t2 - t1:5.2f} s  "
+                  f"fusions {fusions(c):5d}", flush=True)
+            del lo, c
+
+
+def exp_g(n=1 << 24):
+    """(g) lion's params-sized temporary: the compiled HLO copies the momentum (both libraries), and what a
+    fresh params-sized buffer costs on this machine (a triad with and without donating its output)."""
+    print("(g) lion: momentum copy in the HLO, and the cost of a fresh buffer")
+    from jax.lax import optimization_barrier
+
+    def lion_plain(s, g):
+        p, m = s
+        u = jnp.sign(0.1 * g + 0.9 * m)
+        return p - 1e-4 * (u + 1e-3 * p), 0.01 * g + 0.99 * m
+
+    def lion_barrier(s, g):  # order the param update before the momentum overwrite
+        p, m = s
+        pn = p - 1e-4 * (jnp.sign(0.1 * g + 0.9 * m) + 1e-3 * p)
+        pn, m, g = optimization_barrier((pn, m, g))
+        return pn, 0.01 * g + 0.99 * m
+
+    g = jnp.full((n,), 0.1)
+    variants = [Variant(name, f, (jnp.ones((n,)), jnp.full((n,), 0.01)), g)
+                for name, f in (("lion (jnp)", lion_plain), ("lion + optimization_barrier", lion_barrier))]
+    for v in variants:
+        text = v.f.as_text()
+        entry = text[text.find("ENTRY"):]
+        print(f"  {v.name:30s} copies in ENTRY {entry.count(' copy('):d}  temp {v.temp / 4 / n:.2f} x params")
+
+    def triad(donate):
+        f = jax.jit(lambda a, b: a + 1e-7 * b, donate_argnums=(0,) if donate else ())
+        a, b = jnp.ones((n,)), jnp.ones((n,))
+        a = block(f(a, b))
+        ts = []
+        for _ in range(9):
+            t0 = time.perf_counter()
+            a = block(f(a, b))
+            ts.append(time.perf_counter() - t0)
+        return statistics.median(ts)
+
+    med = race(variants)
+    report(variants, med, variants[0].name)
+    d, nd = triad(True), triad(False)
+    print(f"  triad donated {d * 1e3:.2f} ms, not donated (fresh {n * 4 / 2**20:.0f} MiB output) {nd * 1e3:.2f} ms: "
+          f"a fresh buffer costs {(nd - d) * 1e3:.1f} ms", flush=True)
 
 
 if __name__ == "__main__":
