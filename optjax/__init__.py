@@ -22,7 +22,7 @@ from optjax.base import (
 from optjax.combine import PartitionState, chain, multi_transform, partition
 from optjax.leafwise import leafwise
 from optjax.transforms import *  # noqa: F401,F403
-from optjax.updates import apply_updates
+from optjax.updates import apply_updates, update_and_apply
 from optjax.tree import global_norm, leaf_names, match as path_match, named_leaves
 
 from optjax.schedules import *  # noqa: F401,F403,E402

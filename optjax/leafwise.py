@@ -57,8 +57,9 @@ def full(value: float, dtype: Any = None) -> LeafInit:
 
 
 def copy(dtype: Any = None) -> LeafInit:
-    """A leaf initializer: a copy of the param (in ``dtype`` if given)."""
-    return lambda p: jnp.asarray(p, dtype if dtype is not None else p.dtype)
+    """A leaf initializer: a copy of the param (in ``dtype`` if given): a new
+    buffer, so a step may donate params and state together."""
+    return lambda p: jnp.array(p, dtype if dtype is not None else p.dtype, copy=True)
 
 
 def _upcast(x: Any) -> Any:

@@ -20,6 +20,8 @@ class ScaleByBeliefState(NamedTuple):
     count: jax.Array
     mu: Any
     nu: Any
+    # the update reads the old nu: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("nu",)
 
 
 def scale_by_belief(

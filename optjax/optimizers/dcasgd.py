@@ -23,6 +23,8 @@ class DcasgdState(NamedTuple):
     count: jax.Array
     previous: Any
     velocity: Any
+    # the update reads the old previous: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("previous",)
 
 
 def dcasgd(

@@ -25,6 +25,8 @@ class FtmlState(NamedTuple):
     d: Any
     v: Any
     z: Any
+    # the update reads the old d: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("d",)
 
 
 def ftml(

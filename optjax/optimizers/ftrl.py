@@ -23,6 +23,8 @@ class FtrlState(NamedTuple):
     count: jax.Array
     z: Any
     n: Any
+    # the update reads the old n: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("n",)
 
 
 def ftrl(

@@ -42,6 +42,8 @@ class LbsgdState(NamedTuple):
     count: jax.Array
     cum_grad: Any
     velocity: Any
+    # the update reads the old velocity: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("velocity",)
 
 
 def lbsgd(

@@ -19,6 +19,8 @@ from optjax.optimizers._util import with_decay
 class ScaleByLionState(NamedTuple):
     count: jax.Array
     mu: Any
+    # the update reads the old mu: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("mu",)
 
 
 def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None) -> GradientTransformation:

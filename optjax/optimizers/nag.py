@@ -24,6 +24,8 @@ class NagState(NamedTuple):
 
     count: jax.Array
     velocity: Any
+    # the update reads the old velocity: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("velocity",)
 
 
 def nag(

@@ -25,6 +25,8 @@ class ScaleByRpropState(NamedTuple):
     count: jax.Array
     step_sizes: Any
     prev_updates: Any
+    # the update reads the old step_sizes: optjax.update_and_apply orders its in-place write
+    fields_read_by_update = ("step_sizes",)
 
 
 def rprop(

@@ -62,7 +62,7 @@ def sgld(
 
     def global_init(params):
         del params
-        return {"key": key}
+        return {"key": jnp.array(key, copy=True)}  # its own buffer: a step may donate the state
 
     def step_fn(*, count, key):
         key, sub = jax.random.split(key)

@@ -215,6 +215,34 @@ def test_jit_equals_eager_and_compiles_once(entry):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
 
 
+@params_entries
+def test_update_and_apply_equals_plain_path(entry):
+    # The documented fast switch gives the plain path's numbers bit for bit, in a donated jitted step.
+    skip_if_not_applicable(entry, "jit_equals_eager_and_compiles_once")
+    tx = make(entry)
+
+    def plain(p, s, g):
+        u, s = tx.update(g, s, p)
+        return optjax.apply_updates(p, u), s
+
+    def fused(p, s, g):
+        return optjax.update_and_apply(tx, g, s, p)
+
+    results = []
+    for fn in (plain, fused):
+        step = jax.jit(fn, donate_argnums=(0, 1))
+        p = tree_for(entry)
+        s = tx.init(p)
+        for k in range(3):
+            p, s = step(p, s, grads_at(tree_for(entry), k))
+        results.append((p, s))
+    (p1, s1), (p2, s2) = results
+    assert jax.tree.structure(s1) == jax.tree.structure(s2)
+    for a, b in zip(jax.tree.leaves((p1, s1)), jax.tree.leaves((p2, s2))):
+        if _is_array(a) and not jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=_id(entry))
+
+
 def _check_dtypes(entry, dtype):
     skip_if_not_applicable(entry, "dtype_preserved")
     tx = make(entry)
