@@ -35,19 +35,26 @@ def apply_updates(params: Params, updates: Updates) -> Params:
     return jax.tree.map(add, params, updates, is_leaf=_is_none)
 
 
-def _zero_after(p: jax.Array, dtype: Any) -> jax.Array:
-    """A scalar +0.0 in ``dtype`` that XLA can only compute once ``p`` exists.
+def _ordered_after(s: jax.Array, p: jax.Array) -> jax.Array:
+    """``s`` unchanged, but computed by XLA only once ``p`` exists.
 
     One element of ``p``, bit-cast to uint32 and shifted right by 32 (XLA defines
-    a logical shift by the full width as 0, and does not fold it): a data
-    dependency on ``p`` that changes no value, since ``x - (+0.0) == x`` for
-    every float ``x`` (-0.0, inf and NaN included).
+    a logical shift by the full width as 0, and does not fold it), converted to
+    +0.0 and subtracted: ``x - (+0.0) == x`` for every float ``x`` (-0.0, inf and
+    NaN included), so only the order changes.
     """
-    first = jnp.ravel(p)[0]
+    first = lax.slice(jnp.ravel(p), (0,), (1,))
     if jnp.iscomplexobj(first):
         first = jnp.real(first)
-    bits = lax.bitcast_convert_type(first.astype(jnp.float32), jnp.uint32)
-    return lax.shift_right_logical(bits, jnp.uint32(32)).astype(dtype)
+    if first.dtype != jnp.float32:
+        first = first.astype(jnp.float32)
+    bits = lax.bitcast_convert_type(first, jnp.uint32)
+    zero = lax.shift_right_logical(bits, jnp.full((1,), 32, jnp.uint32)).astype(s.dtype)
+    return s - zero.reshape(())
+
+
+# one trace per (shape, dtype) pair, however many leaves (XLA inlines the call)
+_ordered_after_jit = jax.jit(_ordered_after)
 
 
 def _after_params(tree: Any, new_params: Params) -> Any:
@@ -58,7 +65,7 @@ def _after_params(tree: Any, new_params: Params) -> Any:
         if (s is None or p is None or isinstance(s, MaskedNode) or not hasattr(s, "dtype")
                 or not jnp.issubdtype(s.dtype, jnp.inexact) or s.size == 0 or jnp.size(p) == 0):
             return s
-        return s - _zero_after(p, s.dtype)
+        return _ordered_after_jit(s, p)
 
     try:
         return jax.tree.map(dep, tree, new_params, is_leaf=is_leaf)
