@@ -1,6 +1,6 @@
 """Scratch experiments toward issue 7's goals (results in benchmarks/README.md).
 
-    PYTHONPATH=. python benchmarks/experiments.py [a] [b] [c] [d] [e] [f] [g]
+    PYTHONPATH=. python benchmarks/experiments.py [a] [b] [c] [d] [e] [f] [g] [h]
 
 (a) one multi-output elementwise function per leaf (clip scale, moments and the
     param update in one jnp expression): fusions per leaf, step time vs optax
@@ -13,7 +13,8 @@
 (d) stacking same-shape leaves into one (L, n) array per step;
 (e) trace+lower vs compile with the per-leaf rule inlined or wrapped in one jax.jit;
 (f) the compile floor: Adam in plain jnp at 500/1000/2000 leaves vs optjax and optax;
-(g) lion's momentum copy in the HLO, and the cost of a fresh params-sized buffer.
+(g) lion's momentum copy in the HLO, and the cost of a fresh params-sized buffer;
+(h) per optimizer: does a donated step copy state, plain vs optjax.update_and_apply.
 
 All variants of one experiment run in the same process on the same inputs,
 with donated params/state, timed in interleaved blocks (medians).
@@ -355,6 +356,8 @@ def main(argv):
         exp_f()
     if "g" in which:
         exp_g()
+    if "h" in which:
+        exp_h()
     if "c" in which or "d" in which:
         counts = tuple(int(x) for x in os.environ.get("LEAVES", "100,1000,3000").split(","))
         exp_c(counts)
@@ -478,6 +481,32 @@ def exp_g(n=1 << 24):
     d, nd = triad(True), triad(False)
     print(f"  triad donated {d * 1e3:.2f} ms, not donated (fresh {n * 4 / 2**20:.0f} MiB output) {nd * 1e3:.2f} ms: "
           f"a fresh buffer costs {(nd - d) * 1e3:.1f} ms", flush=True)
+
+
+def exp_h():
+    """(h) which optimizers' donated steps copy state: every entry of the test registries on one 512x512 leaf,
+    ``tx.update`` + ``apply_updates`` vs ``optjax.update_and_apply``: temp bytes / params and copies in the HLO."""
+    print("(h) donated step per optimizer (512x512 leaf): temp x params and HLO copies, plain vs update_and_apply")
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, os.path.join(here, "..", "tests", "optimizers"))
+    import registry
+    import registry_mxnet
+
+    p = {"w": jnp.ones((512, 512))}
+    g = {"w": jnp.full((512, 512), 0.1)}
+    for name, kw in registry.ENTRIES + registry_mxnet.ENTRIES:
+        tx = getattr(optjax, name)(**kw)
+        cells = []
+        for label, step in (("plain", lambda p, s, g: (optjax.apply_updates(p, tx.update(g, s, p)[0]),
+                                                         tx.update(g, s, p)[1])),
+                            ("update_and_apply", lambda p, s, g: optjax.update_and_apply(tx, g, s, p))):
+            c = jax.jit(step, donate_argnums=(0, 1)).lower(p, tx.init(p), g).compile()
+            text = c.as_text()
+            entry = text[text.find("ENTRY"):]
+            temp = c.memory_analysis().temp_size_in_bytes / (4 * 512 * 512)
+            cells.append(f"{label} temp {temp:.2f} copies {entry.count(' copy('):d}")
+        args = ", ".join(f"{k}={v}" for k, v in kw.items() if k != "key")
+        print(f"  {name:14s} {args[:60]:60s} | " + " | ".join(cells), flush=True)
 
 
 if __name__ == "__main__":
