@@ -36,21 +36,23 @@ def apply_updates(params: Params, updates: Updates) -> Params:
 
 
 def _ordered_after(s: jax.Array, p: jax.Array) -> jax.Array:
-    """``s`` unchanged, but computed by XLA only once ``p`` exists.
+    """``s`` unchanged, but computed by XLA only once ``p`` (same shape) exists.
 
-    One element of ``p``, bit-cast to uint32 and shifted right by 32 (XLA defines
-    a logical shift by the full width as 0, and does not fold it), converted to
-    +0.0 and subtracted: ``x - (+0.0) == x`` for every float ``x`` (-0.0, inf and
-    NaN included), so only the order changes.
+    Elementwise: ``p`` bit-cast to an unsigned integer and shifted right by its
+    full width is 0 (XLA defines such a shift as 0 and does not fold it);
+    converted to +0.0 and subtracted it changes nothing, since
+    ``x - (+0.0) == x`` for every float ``x`` (-0.0, inf and NaN included).
+    Elementwise rather than one element, so each device reads only its own
+    shard of ``p`` (no cross-device traffic, any sharding).
     """
-    first = lax.slice(jnp.ravel(p), (0,), (1,))
-    if jnp.iscomplexobj(first):
-        first = jnp.real(first)
-    if first.dtype != jnp.float32:
-        first = first.astype(jnp.float32)
-    bits = lax.bitcast_convert_type(first, jnp.uint32)
-    zero = lax.shift_right_logical(bits, jnp.full((1,), 32, jnp.uint32)).astype(s.dtype)
-    return s - zero.reshape(())
+    if jnp.iscomplexobj(p):
+        p = jnp.real(p)
+    bits = {2: jnp.uint16, 4: jnp.uint32, 8: jnp.uint64}.get(p.dtype.itemsize)
+    if bits is None or not jnp.issubdtype(p.dtype, jnp.floating):
+        return s
+    u = lax.bitcast_convert_type(p, bits)
+    zero = lax.shift_right_logical(u, jnp.full(u.shape, 8 * p.dtype.itemsize, bits))
+    return s - zero.astype(s.dtype)
 
 
 # one trace per (shape, dtype) pair, however many leaves (XLA inlines the call)
@@ -63,7 +65,7 @@ def _after_params(tree: Any, new_params: Params) -> Any:
 
     def dep(s, p):
         if (s is None or p is None or isinstance(s, MaskedNode) or not hasattr(s, "dtype")
-                or not jnp.issubdtype(s.dtype, jnp.inexact) or s.size == 0 or jnp.size(p) == 0):
+                or not jnp.issubdtype(s.dtype, jnp.inexact) or jnp.shape(p) != s.shape):
             return s
         return _ordered_after_jit(s, p)
 

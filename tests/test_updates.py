@@ -101,3 +101,25 @@ def test_mismatched_grads_raise_before_anything_changes():
     p = params()
     with pytest.raises(ValueError, match="'b'|'bias'"):
         optjax.update_and_apply(tx, {"w": jnp.ones(N), "bias": jnp.ones(16)}, tx.init(p), p)
+
+
+def test_sharding_kept_and_numbers_equal_on_8_devices():
+    if len(jax.devices()) < 8:
+        pytest.skip("needs 8 (simulated) devices")
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    mesh = jax.make_mesh((8,), ("d",))
+    row = NamedSharding(mesh, P("d"))
+    tx = optjax.lion(1e-3, weight_decay=0.1)
+    p0 = {"w": jnp.linspace(-1.0, 1.0, 64).reshape(16, 4), "b": jnp.ones(8)}
+    g = {"w": jnp.sin(jnp.arange(64.0)).reshape(16, 4), "b": jnp.cos(jnp.arange(8.0))}
+    p_sh = jax.device_put(p0, row)
+    step = jax.jit(lambda p, s, g: optjax.update_and_apply(tx, g, s, p), donate_argnums=(0, 1))
+    p1, s1 = step(p_sh, jax.jit(tx.init)(p_sh), jax.device_put(g, row))
+    for name in p0:
+        assert p1[name].sharding.is_equivalent_to(row, p1[name].ndim)
+        assert s1[0].mu[name].sharding.is_equivalent_to(row, p1[name].ndim)
+    u, s_ref = tx.update(g, tx.init(p0), p0)
+    p_ref = optjax.apply_updates(p0, u)
+    for a, b in zip(jax.tree.leaves((p1, s1)), jax.tree.leaves((p_ref, s_ref))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
