@@ -75,6 +75,22 @@ def _after_params(tree: Any, new_params: Params) -> Any:
         return tree  # not shaped like params (e.g. a partition's sub-tree): leave it as it is
 
 
+# State classes of other libraries whose update reads the old value of these fields
+# (found in their compiled HLO like optjax's own, benchmarks/experiments.py h).
+_EXTERNAL_FIELDS_READ_BY_UPDATE = {
+    "optax._src.transform.ScaleByLionState": ("mu",),
+    "optax._src.transform.ScaleByBeliefState": ("nu",),
+}
+
+
+def _fields_read_by_update(node: Any) -> tuple[str, ...]:
+    cls = type(node)
+    own = getattr(cls, "fields_read_by_update", None)
+    if own is not None:
+        return tuple(own)
+    return _EXTERNAL_FIELDS_READ_BY_UPDATE.get(f"{cls.__module__}.{cls.__qualname__}", ())
+
+
 def update_and_apply(
     tx: GradientTransformation,
     grads: Updates,
@@ -99,8 +115,9 @@ def update_and_apply(
 
     Only state fields that their transform declares as read by its update, in
     the class attribute ``fields_read_by_update`` of its state NamedTuple
-    (``ScaleByLionState``: ``("mu",)``), are ordered; for every other transform,
-    optax's included, this is the plain path.
+    (``ScaleByLionState``: ``("mu",)``; a user's own transform can set it too),
+    are ordered; optax's Lion and AdaBelief states are known as well. For every
+    other transform this is the plain path.
 
     >>> import jax, jax.numpy as jnp, optjax
     >>> tx = optjax.lion(1e-4)
@@ -110,12 +127,12 @@ def update_and_apply(
     """
     updates, new_state = call_update(tx, grads, state, params, extra_args)
     new_params = apply_updates(params, updates)
-    marked = lambda x: bool(getattr(type(x), "fields_read_by_update", ()))  # noqa: E731
+    marked = lambda x: bool(_fields_read_by_update(x))  # noqa: E731
 
     def order(node):
         if not marked(node):
             return node
         return node._replace(**{f: _after_params(getattr(node, f), new_params)
-                                for f in type(node).fields_read_by_update})
+                                for f in _fields_read_by_update(node)})
 
     return new_params, jax.tree.map(order, new_state, is_leaf=marked)

@@ -50,8 +50,9 @@ def test_lion_state_is_written_in_place_only_with_update_and_apply():
     optjax.partition({"w": optjax.lion(1e-3), "b": optjax.sgd(1e-2)}, {"w": "w", "b": "b"}),
     optjax.MultiSteps(optjax.lion(1e-3), every_k_schedule=2),
     optax.lion(1e-3),
+    optax.adabelief(1e-3),
     optax.adam(1e-3),
-], ids=["lion", "inject", "chain", "partition", "multisteps", "optax-lion", "optax-adam"])
+], ids=["lion", "inject", "chain", "partition", "multisteps", "optax-lion", "optax-adabelief", "optax-adam"])
 def test_same_numbers_as_update_then_apply(tx):
     out = []
     for fused in (False, True):
@@ -63,6 +64,14 @@ def test_same_numbers_as_update_then_apply(tx):
     for a, b in zip(jax.tree.leaves(out[0]), jax.tree.leaves(out[1])):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         assert a.dtype == b.dtype
+
+
+@pytest.mark.parametrize("make", [lambda: optax.lion(1e-3), lambda: optax.adabelief(1e-3)],
+                         ids=["optax-lion", "optax-adabelief"])
+def test_optax_states_known_to_read_old_state_are_ordered_too(make):
+    tx = make()
+    assert temp_bytes(tx, fused=False) >= N * 4
+    assert temp_bytes(tx, fused=True) < N * 4
 
 
 def test_inject_hyperparams_lion_also_in_place():
