@@ -70,8 +70,8 @@ def _train(loss_fn, params, batches, tx, steps, desc, bar, lr_fn):
 
     def step(params, state, x, y):
         loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-        updates, state = tx.update(grads, state, params)
-        return optjax.apply_updates(params, updates), state, loss
+        params, state = optjax.update_and_apply(tx, grads, state, params)
+        return params, state, loss
 
     step = jax.jit(step, donate_argnums=(0, 1))
     losses, lrs = [], []
