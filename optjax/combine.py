@@ -9,7 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import flatten_with_names, resolve_per_leaf
+from optjax.tree import flatten_with_names, is_absent, resolve_per_leaf
 
 _is_none = lambda x: x is None  # noqa: E731
 
@@ -124,7 +124,7 @@ def partition(
             u, new_inner[k] = call_update(t, masked_u, state.inner_states[k], masked_p, extra_args)
             out = jax.tree.map(
                 lambda o, n, lab: n if lab == k else o, out, u, labels,
-                is_leaf=lambda x: x is None or isinstance(x, MaskedNode),
+                is_leaf=is_absent,
             )
         return out, PartitionState(new_inner)
 

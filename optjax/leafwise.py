@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from optjax import numerics
-from optjax.base import NO_PARAMS_MSG, GradientTransformation, MaskedNode, PyTree
-from optjax.tree import flatten_with_names, tree_structure_error, zeros_mirroring
+from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree
+from optjax.tree import flatten_with_names, is_absent, tree_structure_error, zeros_mirroring
 
 LeafInit = Callable[[jax.Array], jax.Array]
 
@@ -183,7 +183,7 @@ def leafwise(
         out_s: dict[str, list] = {f: [] for f in fields}
         for i, g in enumerate(g_leaves):
             olds = {f: s_leaves[f][i] for f in fields}
-            if g is None or isinstance(g, MaskedNode):
+            if is_absent(g):
                 out_u.append(g)
                 for f in fields:
                     out_s[f].append(olds[f])

@@ -79,15 +79,19 @@ def first_match(patterns: Iterable[str], path: str) -> str | None:
     return None
 
 
+def is_absent(x: Any) -> bool:
+    """A leaf with no value: None (no gradient) or MaskedNode (left out by a mask)."""
+    return x is None or isinstance(x, MaskedNode)
+
+
 def tree_structure_error(expected: PyTree, got: PyTree, expected_name: str, got_name: str) -> str | None:
     """A message naming the first path where ``got`` differs from ``expected``, or None.
 
     None leaves in ``got`` match anything (a missing gradient); MaskedNode
     placeholders in either tree match anything too.
     """
-    is_leaf = lambda x: x is None or isinstance(x, MaskedNode)  # noqa: E731
-    e_pairs, e_def = jax.tree_util.tree_flatten_with_path(expected, is_leaf=is_leaf)
-    g_pairs, g_def = jax.tree_util.tree_flatten_with_path(got, is_leaf=is_leaf)
+    e_pairs, e_def = jax.tree_util.tree_flatten_with_path(expected, is_leaf=is_absent)
+    g_pairs, g_def = jax.tree_util.tree_flatten_with_path(got, is_leaf=is_absent)
     if e_def == g_def:
         return None
     e_paths = [path_str(p) for p, _ in e_pairs]
@@ -95,7 +99,7 @@ def tree_structure_error(expected: PyTree, got: PyTree, expected_name: str, got_
     if e_paths == g_paths:
         # Same paths, different container types: check whether only placeholders differ.
         if all(
-            (a is None or b is None or isinstance(a, MaskedNode) or isinstance(b, MaskedNode)
+            (is_absent(a) or is_absent(b)
              or jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b))
             for (_, a), (_, b) in zip(e_pairs, g_pairs)
         ):

@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from optjax.base import GradientTransformation, MaskedNode, OptState, Params, Updates, call_update
-from optjax.tree import check_same_structure
+from optjax.base import GradientTransformation, OptState, Params, Updates, call_update
+from optjax.tree import check_same_structure, is_absent
 
 _is_none = lambda x: x is None  # noqa: E731
 
@@ -61,16 +61,14 @@ _ordered_after_jit = jax.jit(_ordered_after)
 
 def _after_params(tree: Any, new_params: Params) -> Any:
     """``tree`` (shaped like params) with each float leaf made to depend on its new param."""
-    is_leaf = lambda x: x is None or isinstance(x, MaskedNode)  # noqa: E731
-
     def dep(s, p):
-        if (s is None or p is None or isinstance(s, MaskedNode) or not hasattr(s, "dtype")
+        if (is_absent(s) or is_absent(p) or not hasattr(s, "dtype")
                 or not jnp.issubdtype(s.dtype, jnp.inexact) or jnp.shape(p) != s.shape):
             return s
         return _ordered_after_jit(s, p)
 
     try:
-        return jax.tree.map(dep, tree, new_params, is_leaf=is_leaf)
+        return jax.tree.map(dep, tree, new_params, is_leaf=is_absent)
     except (ValueError, TypeError):
         return tree  # not shaped like params (e.g. a partition's sub-tree): leave it as it is
 
@@ -111,7 +109,7 @@ def update_and_apply(
     then copies that state leaf to a params-sized temporary, because nothing says
     the param update reads ``m`` before ``m`` is overwritten. Here each such state
     leaf is made to depend on its new param (a data dependency that changes no
-    value), so XLA writes both in place: no temporary, two passes instead of four.
+    value), so XLA writes both in place: no temporary and no copy pass.
 
     Only state fields that their transform declares as read by its update, in
     the class attribute ``fields_read_by_update`` of its state NamedTuple
@@ -130,9 +128,9 @@ def update_and_apply(
     marked = lambda x: bool(_fields_read_by_update(x))  # noqa: E731
 
     def order(node):
-        if not marked(node):
+        fields = _fields_read_by_update(node)
+        if not fields:
             return node
-        return node._replace(**{f: _after_params(getattr(node, f), new_params)
-                                for f in _fields_read_by_update(node)})
+        return node._replace(**{f: _after_params(getattr(node, f), new_params) for f in fields})
 
     return new_params, jax.tree.map(order, new_state, is_leaf=marked)

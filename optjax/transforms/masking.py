@@ -8,7 +8,7 @@ import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import partition
-from optjax.tree import check_same_structure, flatten_with_names, resolve_per_leaf
+from optjax.tree import check_same_structure, flatten_with_names, is_absent, resolve_per_leaf
 
 _is_none = lambda x: x is None  # noqa: E731
 
@@ -53,7 +53,7 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
         new_u, new_inner = call_update(inner, sel_u, state.inner_state, sel_p, extra_args)
         out = jax.tree.map(
             lambda u, n, k: n if bool(k) else u, updates, new_u, m,
-            is_leaf=lambda x: x is None or isinstance(x, MaskedNode),
+            is_leaf=is_absent,
         )
         return out, MaskedState(new_inner)
 
