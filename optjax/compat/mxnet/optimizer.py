@@ -363,24 +363,21 @@ class _RecipeOptimizer(Optimizer):
         if self._recipe == "groupadagrad" and self.wd != 0:
             raise AssertionError("Weight decay is not supported for GroupAdaGrad")
 
-    def create_state(self, index, weight):
-        tree = self._build(pname=self._param_name(index)).init(weight._data)
+    def _init_tree(self, index, data):
+        """The core transform's state for ``data``, counting from ``begin_num_update``."""
+        tree = self._build(pname=self._param_name(index)).init(data)
         if self.begin_num_update and self._recipe != "lbsgd":
             tree = _set_counts(tree, self.begin_num_update)
-        return RecipeState(tree)
+        return tree
+
+    def create_state(self, index, weight):
+        return RecipeState(self._init_tree(index, weight._data))
 
     def create_state_multi_precision(self, index, weight):
         if self.multi_precision and weight.dtype == np.float16:
             master = weight._data.astype(jnp.float32)
-            inner = self._build(pname=self._param_name(index)).init(master)
-            if self.begin_num_update and self._recipe != "lbsgd":
-                inner = _set_counts(inner, self.begin_num_update)
-            return RecipeState((master, inner), mp=True)
-        if weight.dtype == np.float16 and not self.multi_precision:
-            warnings.warn("Accumulating with float16 in optimizer can lead to poor accuracy or "
-                          "slow convergence. Consider using multi_precision=True option of the "
-                          "optimizer")
-        return self.create_state(index, weight)
+            return RecipeState((master, self._init_tree(index, master)), mp=True)
+        return super().create_state_multi_precision(index, weight)  # the float16 warning, then create_state
 
     def update(self, index, weight, grad, state):
         self._fused(index, weight, grad, state)
