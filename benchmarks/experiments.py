@@ -93,8 +93,9 @@ def report(variants, med, base, moved_arrays=None, n=None, triad_bw=None):
         print(line, flush=True)
 
 
-def triad_bw(n, reps=9):
-    f = jax.jit(lambda a, b: a + 1e-7 * b, donate_argnums=0)
+def triad_time(n, donate=True, reps=9):
+    """Median seconds of a triad ``a <- a + s*b`` over ``n`` floats, ``a`` donated or written to a fresh buffer."""
+    f = jax.jit(lambda a, b: a + 1e-7 * b, donate_argnums=(0,) if donate else ())
     a, b = jnp.ones((n,)), jnp.ones((n,))
     a = block(f(a, b))
     ts = []
@@ -104,7 +105,11 @@ def triad_bw(n, reps=9):
             a = f(a, b)
         block(a)
         ts.append((time.perf_counter() - t0) / 5)
-    return 3 * n * 4 / statistics.median(ts)
+    return statistics.median(ts)
+
+
+def triad_bw(n, reps=9):
+    return 3 * n * 4 / triad_time(n, True, reps)
 
 
 # ------------------------------------------------------------------ building blocks
@@ -465,20 +470,9 @@ def exp_g(n=1 << 24):
         entry = text[text.find("ENTRY"):]
         print(f"  {v.name:30s} copies in ENTRY {entry.count(' copy('):d}  temp {v.temp / 4 / n:.2f} x params")
 
-    def triad(donate):
-        f = jax.jit(lambda a, b: a + 1e-7 * b, donate_argnums=(0,) if donate else ())
-        a, b = jnp.ones((n,)), jnp.ones((n,))
-        a = block(f(a, b))
-        ts = []
-        for _ in range(9):
-            t0 = time.perf_counter()
-            a = block(f(a, b))
-            ts.append(time.perf_counter() - t0)
-        return statistics.median(ts)
-
     med = race(variants)
     report(variants, med, variants[0].name)
-    d, nd = triad(True), triad(False)
+    d, nd = triad_time(n, donate=True), triad_time(n, donate=False)
     print(f"  triad donated {d * 1e3:.2f} ms, not donated (fresh {n * 4 / 2**20:.0f} MiB output) {nd * 1e3:.2f} ms: "
           f"a fresh buffer costs {(nd - d) * 1e3:.1f} ms", flush=True)
 
@@ -497,8 +491,11 @@ def exp_h():
     for name, kw in registry.ENTRIES + registry_mxnet.ENTRIES:
         tx = getattr(optjax, name)(**kw)
         cells = []
-        for label, step in (("plain", lambda p, s, g: (optjax.apply_updates(p, tx.update(g, s, p)[0]),
-                                                         tx.update(g, s, p)[1])),
+        def plain(p, s, g):
+            u, s = tx.update(g, s, p)
+            return optjax.apply_updates(p, u), s
+
+        for label, step in (("plain", plain),
                             ("update_and_apply", lambda p, s, g: optjax.update_and_apply(tx, g, s, p))):
             c = jax.jit(step, donate_argnums=(0, 1)).lower(p, tx.init(p), g).compile()
             text = c.as_text()
