@@ -3,16 +3,18 @@
 Every optimizer is a pure ``GradientTransformation(init, update)`` over pytrees,
 following the optax protocol; schedules are pure ``step -> value`` functions.
 ``optjax.compat.mxnet`` runs MXNet 1.9.1 optimizer code with MXNet's numbers.
+See ``docs/architecture.md`` for how the pieces fit.
 """
 
+from optjax import initializers  # initializers live in their namespace: optjax.initializers.xavier
 from optjax.base import (
     EmptyState,
     GradientTransformation,
     GradientTransformationExtraArgs,
     MaskedNode,
     Params,
-    Schedule,
     ScalarOrSchedule,
+    Schedule,
     Updates,
     identity,
     set_to_zero,
@@ -20,16 +22,132 @@ from optjax.base import (
     with_extra_args_support,
 )
 from optjax.combine import PartitionState, chain, multi_transform, partition
-from optjax.leafwise import leafwise
-from optjax.transforms import *  # noqa: F401,F403
+from optjax.initializers import init_params
+from optjax.optimizers import (
+    ASGDState,
+    DcasgdState,
+    FactoredState,
+    FtmlState,
+    FtrlState,
+    GroupAdagradState,
+    LbsgdState,
+    MuonState,
+    NagState,
+    ScaleByAdaDeltaState,
+    ScaleByAdamaxState,
+    ScaleByAdamState,
+    ScaleByBeliefState,
+    ScaleByLambMomentsState,
+    ScaleByLionState,
+    ScaleByNadamState,
+    ScaleByRAdamState,
+    ScaleByRmsState,
+    ScaleByRpropState,
+    ScaleByRssState,
+    SgldState,
+    SignSgdState,
+    SignumState,
+    TraceState,
+    adabelief,
+    adadelta,
+    adafactor,
+    adagrad,
+    adam,
+    adamax,
+    adamw,
+    amsgrad,
+    asgd,
+    dcasgd,
+    ftml,
+    ftrl,
+    group_adagrad,
+    lamb,
+    lars,
+    lbsgd,
+    lion,
+    muon,
+    mxnet_lars_mask,
+    nadam,
+    nag,
+    newton_schulz,
+    radam,
+    rmsprop,
+    rprop,
+    scale_by_adadelta,
+    scale_by_adafactor,
+    scale_by_adam,
+    scale_by_adamax,
+    scale_by_asgd,
+    scale_by_belief,
+    scale_by_lion,
+    scale_by_muon,
+    scale_by_mxnet_lars,
+    scale_by_nadam,
+    scale_by_radam,
+    scale_by_rms,
+    scale_by_rss,
+    scale_by_trust_ratio,
+    sgd,
+    sgld,
+    sign_sgd,
+    signum,
+    trace,
+)
+from optjax.schedules import (
+    ReduceLROnPlateauState,
+    add_warmup,
+    constant_schedule,
+    cosine_annealing_schedule,
+    cosine_decay_schedule,
+    cosine_onecycle_schedule,
+    cosine_warm_restarts_schedule,
+    cyclic_schedule,
+    exponential_decay,
+    inverse_time_decay,
+    join_schedules,
+    lambda_schedule,
+    linear_onecycle_schedule,
+    linear_schedule,
+    multiplicative_schedule,
+    multiply_schedules,
+    onecycle_schedule,
+    piecewise_constant_schedule,
+    piecewise_interpolate_schedule,
+    polynomial_schedule,
+    reduce_lr_on_plateau,
+    sgdr_schedule,
+    warmup_constant_schedule,
+    warmup_cosine_decay_schedule,
+    warmup_exponential_decay_schedule,
+)
+from optjax.transforms import (
+    ApplyIfFiniteState,
+    InjectHyperparamsState,
+    MaskedState,
+    MultiSteps,
+    MultiStepsState,
+    ScaleByScheduleState,
+    add_decayed_weights,
+    apply_if_finite,
+    clip,
+    clip_by_global_norm,
+    clip_params,
+    constrain_params,
+    decoupled_weight_decay,
+    freeze,
+    get_hyperparam,
+    inject_hyperparams,
+    lr_mult,
+    masked,
+    mxnet_wd_mult,
+    scale,
+    scale_by_learning_rate,
+    scale_by_schedule,
+    selective_transform,
+    set_hyperparams,
+)
+from optjax.tree import global_norm, leaf_names, named_leaves
+from optjax.tree import match as path_match
 from optjax.updates import apply_updates, update_and_apply
-from optjax.tree import global_norm, leaf_names, match as path_match, named_leaves
-
-from optjax.schedules import *  # noqa: F401,F403,E402
-from optjax import initializers  # noqa: E402  (initializers live in their namespace: optjax.initializers.xavier)
-from optjax.initializers import TOP_LEVEL as _INIT_TOP  # noqa: E402
-
-globals().update({_n: getattr(initializers, _n) for _n in _INIT_TOP})
-from optjax.optimizers import *  # noqa: F401,F403,E402
 
 __version__ = "0.1.0"

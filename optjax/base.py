@@ -114,9 +114,6 @@ def stateless(f: Callable[[Updates, Params | None], Updates]) -> GradientTransfo
 
 def _accepted_extra_args(update_fn: Callable) -> set[str] | None:
     """Names of extra keyword args ``update_fn`` accepts; None means all."""
-    cached = getattr(update_fn, "__optjax_extra_args__", False)
-    if cached is not False:
-        return cached
     try:
         sig = inspect.signature(update_fn)
     except (TypeError, ValueError):
@@ -165,4 +162,21 @@ def with_extra_args_support(tx: GradientTransformation) -> GradientTransformatio
 
 
 def is_schedule(x: Any) -> bool:
+    """True for a schedule (a callable of the step), False for a number or array."""
     return callable(x) and not isinstance(x, (jax.Array,))
+
+
+def value_at(value: ScalarOrSchedule, step: Any) -> Any:
+    """A hyperparameter's value at ``step``: ``value`` itself, or the schedule
+    ``value`` evaluated at ``step`` (as an array).
+
+    The one route from ``learning_rate`` (or a scheduled ``weight_decay``) to the
+    math: ``step`` is the 0-based index of the update, i.e. the state's count
+    *before* this update increments it, so a schedule gives its value at 0 on
+    the first update (optax's convention).
+
+    >>> import optjax
+    >>> optjax.base.value_at(0.1, 5), float(optjax.base.value_at(lambda t: 0.1 / (t + 1), 1))
+    (0.1, 0.05)
+    """
+    return jnp.asarray(value(step)) if is_schedule(value) else value

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 
 from optjax import numerics, validation
 from optjax.base import GradientTransformation, PyTree, call_update
-from optjax.leafwise import flatten_like_state
-from optjax.tree import tree_map_none, zeros_like
+from optjax.per_leaf import flatten_like_state
+from optjax.tree import is_none, tree_map_none, zeros_like
 
 
 class MultiStepsState(NamedTuple):
@@ -90,7 +90,7 @@ class MultiSteps:
         k = self._k_at(state.gradient_step)
         acc = jax.tree.map(
             lambda a, g: a if g is None else a + g.astype(a.dtype),
-            state.acc_grads, updates, is_leaf=lambda x: x is None,
+            state.acc_grads, updates, is_leaf=is_none,
         )
         mini = state.mini_step + 1
         emit = mini >= k
@@ -99,7 +99,7 @@ class MultiSteps:
             denom = k.astype(jnp.float32) if self._use_mean else jnp.float32(1)
             grads = jax.tree.map(
                 lambda a, g: None if g is None else (a / denom.astype(a.dtype)).astype(g.dtype),
-                acc, updates, is_leaf=lambda x: x is None,
+                acc, updates, is_leaf=is_none,
             )
             new_u, new_inner = call_update(self._opt, grads, state.inner_opt_state, params, extra_args)
             return (
