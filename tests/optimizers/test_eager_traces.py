@@ -1,5 +1,6 @@
 """Eager ``tx.update`` (no ``jax.jit`` around it) traces and compiles on the first
-call only, for every optimizer of the test registries (issue 15 item 7, issue 17).
+call only, for every optimizer of the test registries and under
+``inject_hyperparams`` (issue 15 item 7, issue 17).
 
 Traces and XLA compiles are counted with ``jax.monitoring`` events, so the
 count covers everything an update does: the optimizer's per-leaf rule, its
@@ -72,6 +73,24 @@ def test_eager_update_traces_and_compiles_once(name, kw, matrix_only):
             u, state = tx.update(grads, state, params)
             jax.block_until_ready((u, state))
     assert events.seen == [], f"{name}: warm eager updates traced/compiled: {events.seen}"
+
+
+@pytest.mark.parametrize("name,kw", [("adam", {"learning_rate": 1e-2}),
+                                     ("sgd", {"learning_rate": 1e-2, "momentum": 0.9}),
+                                     ("nag", {"learning_rate": 1e-2, "momentum": 0.9, "weight_decay": 1e-3})])
+def test_eager_inject_hyperparams_traces_once_also_after_set_hyperparams(name, kw):
+    # inject_hyperparams rebuilds the optimizer from the state's values on each update.
+    tx = optjax.inject_hyperparams(getattr(optjax, name))(**kw)
+    params = tree(False)
+    state = tx.init(params)
+    u, state = tx.update(params, state, params)
+    with Events() as events:
+        u, state = tx.update(params, state, params)
+        state = optjax.set_hyperparams(state, learning_rate=0.5)
+        u, state = tx.update(params, state, params)
+        jax.block_until_ready((u, state))
+    assert events.seen == [], f"inject_hyperparams({name}): warm eager updates traced/compiled: {events.seen}"
+    assert float(optjax.get_hyperparam(state, "learning_rate")) == 0.5
 
 
 def test_counter_sees_a_retrace():
