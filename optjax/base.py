@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple, Protocol, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 PyTree = Any
 Params = PyTree
@@ -159,6 +160,30 @@ def with_extra_args_support(tx: GradientTransformation) -> GradientTransformatio
         return call_update(tx, updates, state, params, extra_args)
 
     return GradientTransformation(tx.init, update_fn)
+
+
+def jit_once(update_fn: TransformUpdateFn) -> TransformUpdateFn:
+    """``update_fn`` behind one ``jax.jit`` made now, for transforms whose update
+    builds something per call (a ``lax.cond`` of fresh branches, an inner
+    transform rebuilt from traced hyperparameters).
+
+    Eager calls (no ``jax.jit`` around the update) then reuse one trace and one
+    compiled step instead of tracing again on every call; inside the caller's
+    ``jit`` the nested jit is inlined, so the numbers are the same. Extra
+    arguments JAX cannot trace (a callable ``value_fn``) take the plain path.
+    """
+    jitted = jax.jit(update_fn)
+
+    def update(updates, state, params=None, **extra_args):
+        if all(_is_traceable(x) for x in jax.tree.leaves(extra_args)):
+            return jitted(updates, state, params, **extra_args)
+        return update_fn(updates, state, params, **extra_args)
+
+    return update
+
+
+def _is_traceable(x: Any) -> bool:
+    return isinstance(x, (jax.Array, np.ndarray, np.generic, int, float, complex))
 
 
 def is_schedule(x: Any) -> bool:

@@ -15,10 +15,9 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from optjax import numerics
-from optjax.base import GradientTransformation, PyTree, call_update, is_schedule
+from optjax.base import GradientTransformation, PyTree, call_update, is_schedule, jit_once
 
 
 class InjectHyperparamsState(NamedTuple):
@@ -39,10 +38,6 @@ def _is_numeric(v: Any) -> bool:
     if jax.dtypes.issubdtype(v.dtype, jax.dtypes.prng_key):
         return False  # a PRNG key (sgld's) is state, not a number to inject
     return jnp.issubdtype(v.dtype, jnp.number)
-
-
-def _is_traceable(x: Any) -> bool:
-    return isinstance(x, (jax.Array, np.ndarray, np.generic, int, float, complex))
 
 
 def inject_hyperparams(
@@ -111,17 +106,8 @@ def inject_hyperparams(
             return new_u, InjectHyperparamsState(numerics.safe_increment(state.count), hps, new_inner)
 
         # update_fn rebuilds the inner transform from the hyperparameters in the
-        # state; one jax.jit of it, made here, lets eager calls reuse that trace
-        # and its compiled step instead of rebuilding and recompiling them on
-        # every call (inside the caller's jit it is inlined).
-        jitted_update = jax.jit(update_fn)
-
-        def update(updates, state, params=None, **extra_args):
-            if all(_is_traceable(x) for x in jax.tree.leaves(extra_args)):
-                return jitted_update(updates, state, params, **extra_args)
-            return update_fn(updates, state, params, **extra_args)  # e.g. a callable extra argument
-
-        return GradientTransformation(init_fn, update)
+        # state: jit_once lets eager calls reuse that trace and its compiled step.
+        return GradientTransformation(init_fn, jit_once(update_fn))
 
     return factory
 

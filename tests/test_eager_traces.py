@@ -1,6 +1,7 @@
 """Eager ``tx.update`` (no ``jax.jit`` around it) traces and compiles on the first
-call only, for every optimizer of the test registries and under
-``inject_hyperparams`` (issue 15 item 7, issue 17).
+call only, for every optimizer of the test registries and for the wrappers that
+build something per call (``inject_hyperparams``, ``MultiSteps``,
+``apply_if_finite``) (issue 15 item 7, issue 17).
 
 Traces and XLA compiles are counted with ``jax.monitoring`` events, so the
 count covers everything an update does: the optimizer's per-leaf rule, its
@@ -18,7 +19,7 @@ import pytest
 
 import optjax
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+REGISTRIES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "optimizers")
 TRACE = "/jax/core/compile/jaxpr_trace_duration"
 COMPILE = "/jax/core/compile/backend_compile_duration"
 
@@ -26,7 +27,7 @@ COMPILE = "/jax/core/compile/backend_compile_duration"
 def _entries():
     out = []
     for fname in ("registry.py", "registry_mxnet.py"):
-        spec = importlib.util.spec_from_file_location(f"_optjax_eager_{fname[:-3]}", os.path.join(HERE, fname))
+        spec = importlib.util.spec_from_file_location(f"_optjax_eager_{fname[:-3]}", os.path.join(REGISTRIES, fname))
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
         out += [(name, kw, name in getattr(mod, "NEEDS_2D", ())) for name, kw in mod.ENTRIES]
@@ -91,6 +92,24 @@ def test_eager_inject_hyperparams_traces_once_also_after_set_hyperparams(name, k
         jax.block_until_ready((u, state))
     assert events.seen == [], f"inject_hyperparams({name}): warm eager updates traced/compiled: {events.seen}"
     assert float(optjax.get_hyperparam(state, "learning_rate")) == 0.5
+
+
+@pytest.mark.parametrize("wrap", ["MultiSteps", "apply_if_finite"])
+def test_eager_wrappers_with_lax_cond_trace_once(wrap):
+    inner = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.adam(1e-2))
+    if wrap == "MultiSteps":
+        tx = optjax.MultiSteps(inner, every_k_schedule=2).gradient_transformation()
+    else:
+        tx = optjax.apply_if_finite(inner, max_consecutive_errors=2)
+    params = tree(False)
+    state = tx.init(params)
+    u, state = tx.update(params, state, params)
+    bad = dict(params, b=jnp.full(4, jnp.nan))
+    with Events() as events:
+        for g in (params, bad, params):  # the skipped step and the applied step alike
+            u, state = tx.update(g, state, params)
+        jax.block_until_ready((u, state))
+    assert events.seen == [], f"{wrap}: warm eager updates traced/compiled: {events.seen}"
 
 
 def test_counter_sees_a_retrace():
