@@ -136,6 +136,9 @@ def test_round_trip_of_inputs_mxnet_cannot_make(tmp_path):
     ({"w": np.array(["a"])}, TypeError, "dtype <U1"),
     ({1: np.zeros(2, np.float32)}, TypeError, "names must be str"),
     ({"w": np.float32(2.0)}, ValueError, "0-d"),
+    ((np.zeros(2), np.ones(2)), TypeError, "data must be an array, a list of arrays or a dict"),
+    ([[1.0, 2.0]], TypeError, "array 0 is a list, expected an array"),
+    ({"w": 3.0}, TypeError, "array 'w' is a float"),
 ])
 def test_save_refuses_what_mxnet_cannot_hold(bad, error, match, tmp_path):
     with pytest.raises(error, match=match):

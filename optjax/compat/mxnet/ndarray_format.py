@@ -212,7 +212,14 @@ def loads_array(buf: bytes) -> np.ndarray:
     return out
 
 
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or hasattr(x, "asnumpy") or hasattr(x, "__array__")
+
+
 def _to_numpy(x: Any, label: str, np_shape: bool) -> np.ndarray:
+    if not _is_array(x):
+        raise TypeError(f"{label} is a {type(x).__name__}, expected an array (numpy, jax or "
+                        f"an object with .asnumpy())")
     a = np.asarray(x.asnumpy() if hasattr(x, "asnumpy") else x)
     if a.dtype == _MXNET_BFLOAT16 or a.dtype.name == "bfloat16":
         return a
@@ -260,8 +267,11 @@ def dumps(data: Any, *, np_shape: bool = False) -> bytes:
     elif isinstance(data, list):
         names, values = [], data
         labels = [f"array {i}" for i in range(len(data))]
-    else:
+    elif _is_array(data):
         names, values, labels = [], [data], ["array"]
+    else:
+        raise TypeError(f"data must be an array, a list of arrays or a dict str -> array, "
+                        f"got {type(data).__name__}")
     arrays = [_to_numpy(v, lab, np_shape) for v, lab in zip(values, labels)]
     parts = [struct.pack("<QQQ", LIST_MAGIC, 0, len(arrays))]
     parts += [_record(a, np_shape) for a in arrays]
