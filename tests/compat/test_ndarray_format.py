@@ -188,10 +188,13 @@ def file_of(*records, names=None):
     (file_of(record(), record(), names=[b"a", b"a"]), "name 'a' appears twice"),
     (file_of(record(), names=[b"\xff"]), "name 0 is not UTF-8"),
     (file_of(record()) + b"\0", "1 unexpected bytes after the last record"),
-    (HEADER + struct.pack("<Q", 0) + struct.pack("<Q", 2**64 - 1), "18446744073709551615 names for 0 arrays"),
+    (HEADER + struct.pack("<QQ", 0, 2**64 - 1), "18446744073709551615 names for 0 arrays"),
     (file_of(record())[:-8] + struct.pack("<QQ", 1, 2**62) + b"a",
      "truncated: name 0 needs 4611686018427387904 bytes"),
-], ids=["empty", "zip_file", "truncated_names", "flag_int16", "flag_negative", "row_sparse", "stype_unknown", "negative_dim", "huge_shape", "huge_count", "bad_magic", "v1_none", "name_count", "duplicate_names", "non_utf8_name", "trailing_bytes", "huge_name_count", "huge_name_length"])
+], ids=["empty", "zip_file", "truncated_names", "flag_int16", "flag_negative", "row_sparse",
+        "stype_unknown", "negative_dim", "huge_shape", "huge_count", "bad_magic", "v1_none",
+        "name_count", "duplicate_names", "non_utf8_name", "trailing_bytes", "huge_name_count",
+        "huge_name_length"])
 def test_malformed_buffers_raise_clear_errors(buf, match):
     with pytest.raises(MXNetFormatError, match=match):
         fmt.loads(buf)

@@ -27,11 +27,12 @@ Persistent ids, extension codes and out-of-band buffers are refused by a scan of
 the opcodes, which also bounds the memo so a crafted file cannot make the
 unpickler allocate more than a few times its size.
 
-:func:`dumps_states` writes protocol-3 pickle opcodes by hand (the standard
-pickler insists on importing ``mxnet`` to name its classes), emitting each
-array exactly as MXNet's ``NDArray.__reduce__`` does, so real MXNet's
-``pickle.loads`` (and ``Trainer.load_states``/``Module.load_optimizer_states``)
-rebuilds its NDArrays and optimizer from it.
+:func:`dumps_states` writes pickle opcodes by hand (the standard pickler insists
+on importing ``mxnet`` to name its classes), emitting each array exactly as
+MXNet's ``NDArray.__reduce__`` does, so real MXNet's ``pickle.loads`` (and
+``Trainer.load_states``/``Module.load_optimizer_states``) rebuilds its NDArrays
+and optimizer from it. It uses protocol 3, the first with a bytes opcode
+(protocol 2 spells bytes as a call of ``_codecs.encode``); any Python 3 reads it.
 
 Example:
   >>> import numpy as np

@@ -59,7 +59,7 @@ LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8
 V2_MAGIC = 0xF993FAC9
 V3_MAGIC = 0xF993FACA
-MAX_NDIM = 32  # numpy's limit; a larger ndim can only come from a corrupted file
+MAX_NDIM = 32  # numpy 1.x's limit; no real file comes near it
 
 # mshadow type flag -> numpy dtype name, for the types MXNet 1.9.1 can save and load
 # (mshadow_sizeof; flags 8-11, int16/uint16/uint32/uint64, are refused by MXNet too).

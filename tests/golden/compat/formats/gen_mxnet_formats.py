@@ -57,7 +57,7 @@ NOT_AS_OPTJAX_WRITES = {"zero_d_legacy.nd", "legacy_v0.nd", "legacy_v1.nd", "con
 
 
 def optjax_formats():
-    """optjax.compat.mxnet.{ndarray_format, legacy_pickle} without running the packages' jax imports."""
+    """optjax.compat.mxnet's ndarray_format and legacy_pickle, without the packages' jax imports."""
     for pkg in ("optjax", "optjax.compat", "optjax.compat.mxnet"):
         if pkg not in sys.modules:
             mod = types.ModuleType(pkg)
@@ -79,7 +79,8 @@ def dtype_arrays():
         info = np.finfo(dt)
         extra = [info.max, info.min, info.tiny, info.tiny * info.eps]  # incl. a subnormal
         out[dt + "_special"] = np.array(special + extra, dtype=dt)
-    for dt, shape in [("uint8", (2, 1, 2, 2)), ("int8", (5,)), ("int32", (3, 2)), ("int64", (2, 2))]:
+    for dt, shape in [("uint8", (2, 1, 2, 2)), ("int8", (5,)), ("int32", (3, 2)),
+                      ("int64", (2, 2))]:
         info = np.iinfo(dt)
         a = rs.randint(info.min, info.max, size=shape, dtype=dt)
         a.flat[0], a.flat[1] = info.min, info.max
@@ -169,8 +170,8 @@ def ndarray_files(tmp):
     # save_parameters (structural names) and save_checkpoint ('arg:'/'aux:' prefixes)
     net, _ = small_net()
     net.save_parameters(str(HERE / "gluon.params"))
-    files["gluon.params"] = ({k: to_np(v) for k, v in mx.nd.load(str(HERE / "gluon.params")).items()},
-                             False)
+    loaded = mx.nd.load(str(HERE / "gluon.params"))
+    files["gluon.params"] = ({k: to_np(v) for k, v in loaded.items()}, False)
     mod = small_module(mx.optimizer.SGD(learning_rate=0.1))
     prefix = os.path.join(tmp, "checkpoint")
     arg, aux = mod.get_params()
