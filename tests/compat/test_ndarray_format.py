@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from optjax.compat.mxnet import ndarray_format as fmt
+from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ndarray_format import MXNetFormatError
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden" / "compat" / "formats"
@@ -206,6 +207,7 @@ def test_errors_name_the_file(tmp_path):
     with pytest.raises(MXNetFormatError, match=r"MXNet NDArray file '.*broken\.params': truncated"):
         fmt.load(path)
     assert issubclass(MXNetFormatError, ValueError)
+    assert issubclass(MXNetFormatError, MXNetError)  # what scripts catch around mx.nd.load
 
 
 @pytest.mark.parametrize("name", ["dtypes.params", "np_shape.nd", "legacy_v0.nd", "list.nd"])

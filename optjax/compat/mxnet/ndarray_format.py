@@ -52,6 +52,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from optjax.compat.mxnet.base import MXNetError
+
 __all__ = ["MXNetFormatError", "DTYPE_FLAGS", "dumps", "loads", "save", "load",
            "dumps_array", "loads_array"]
 
@@ -73,8 +75,11 @@ _MXNET_BFLOAT16 = np.dtype([("bfloat16", "<u2")])
 Data = Union[list, dict]
 
 
-class MXNetFormatError(ValueError):
-    """A file or buffer is not a well-formed MXNet NDArray file; the message names it."""
+class MXNetFormatError(MXNetError, ValueError):
+    """A file or buffer is not a well-formed MXNet file; the message names it.
+
+    An ``MXNetError``, as real MXNet raises for such files, and a ``ValueError``.
+    """
 
 
 def _bfloat16() -> np.dtype:
