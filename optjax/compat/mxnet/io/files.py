@@ -1,0 +1,196 @@
+"""``mx.io.CSVIter`` and ``mx.io.MNISTIter``: MXNet 1.9.1's file iterators (C++ in
+MXNet) over local files, in numpy. Nothing is ever downloaded; a missing file raises
+:class:`~optjax.compat.mxnet.base.MXNetError` naming it.
+
+Batching follows MXNet's C++ ``BatchLoader``:
+
+- ``CSVIter(round_batch=True)`` fills the last batch from the start of the file
+  (``pad`` = examples taken from the start), and the next epoch continues after
+  those examples, exactly as MXNet does; with ``round_batch=False`` the last batch
+  keeps the previous batch's trailing rows in its padded slots.
+- ``MNISTIter`` drops an incomplete last batch; pixels are ``byte / 256`` (MXNet's
+  scaling); ``shuffle`` (default True) permutes the examples once when the files are
+  read. The permutation is seeded by ``seed`` through ``numpy.random.RandomState``;
+  MXNet's C++ ``std::shuffle`` gives a different (also fixed) order.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import Optional, Sequence
+
+import numpy as np
+
+from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.base import MXNetError
+from optjax.compat.mxnet.io.io import DataBatch, DataDesc, DataIter
+
+__all__ = ["CSVIter", "MNISTIter", "read_idx"]
+
+
+def _require_file(path: str, arg: str) -> str:
+    path = os.path.expanduser(str(path))
+    if not os.path.isfile(path):
+        raise MXNetError("%s: file %r does not exist (nothing is downloaded; place the file "
+                         "there or pass its path)" % (arg, path))
+    return path
+
+
+def read_idx(path: str) -> np.ndarray:
+    """The array stored in an idx file (MNIST's format: big-endian magic
+    ``0x0000 <dtype code> <ndim>``, ``ndim`` big-endian uint32 dims, then the data)."""
+    codes = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+             0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+    with open(path, "rb") as f:
+        head = f.read(4)
+        if len(head) != 4 or head[0] != 0 or head[1] != 0 or head[2] not in codes:
+            raise MXNetError("%r is not an idx file (bad magic number %r)" % (path, head))
+        ndim = head[3]
+        dims = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
+        dtype = np.dtype(codes[head[2]])
+        count = int(np.prod(dims)) if dims else 1
+        raw = f.read(count * dtype.itemsize)
+        if len(raw) != count * dtype.itemsize:
+            raise MXNetError("%r is truncated: header says %s, file holds %d bytes of data"
+                             % (path, dims, len(raw)))
+    return np.frombuffer(raw, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+class _BatchLoaderIter(DataIter):
+    """MXNet's C++ ``BatchLoader`` over in-memory examples ``data[i]``, ``label[i]``."""
+
+    def __init__(self, data: np.ndarray, label: np.ndarray, batch_size: int, round_batch: bool,
+                 drop_last: bool, data_name: str, label_name: str, index: Optional[np.ndarray]):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size <= 0:
+            raise ValueError("batch_size must be a positive int, got %r" % (batch_size,))
+        super().__init__(int(batch_size))
+        self._data, self._label = data, label
+        self._round_batch, self._drop_last = round_batch, drop_last
+        self._index = index
+        self._num = data.shape[0]
+        if round_batch and not drop_last and self._num < batch_size:
+            raise MXNetError("number of input must be bigger than batch size (%d examples, "
+                             "batch_size=%d)" % (self._num, batch_size))
+        self._pos = 0
+        self._overflow = 0
+        self._buf_data = np.zeros((self.batch_size,) + data.shape[1:], data.dtype)
+        self._buf_label = np.zeros((self.batch_size,) + label.shape[1:], label.dtype)
+        self._buf_index = np.zeros(self.batch_size, np.uint64)
+        self.provide_data = [DataDesc(data_name, (self.batch_size,) + data.shape[1:], np.float32)]
+        self.provide_label = [DataDesc(label_name, (self.batch_size,) + label.shape[1:], np.float32)]
+        self._batch = None
+
+    def reset(self):
+        if not self._round_batch or self._overflow == 0:
+            self._pos = 0
+        else:
+            self._overflow = 0
+
+    def _take(self, slot):
+        self._buf_data[slot] = self._data[self._pos]
+        self._buf_label[slot] = self._label[self._pos]
+        self._buf_index[slot] = self._pos if self._index is None else self._index[self._pos]
+        self._pos += 1
+
+    def iter_next(self) -> bool:
+        if self._overflow != 0:
+            return False
+        top = 0
+        while self._pos < self._num:
+            self._take(top)
+            top += 1
+            if top == self.batch_size:
+                self._batch = self._make(0)
+                return True
+        if top == 0 or self._drop_last:
+            return False
+        if self._round_batch:
+            self._pos = 0
+            while top < self.batch_size:
+                self._take(top)
+                top += 1
+                self._overflow += 1
+            pad = self._overflow
+        else:
+            pad = self.batch_size - top
+        self._batch = self._make(pad)
+        return True
+
+    def _make(self, pad):
+        return DataBatch([nd.array(self._buf_data)], [nd.array(self._buf_label)], pad=pad,
+                         index=self._buf_index.copy())
+
+    def getdata(self):
+        return self._batch.data
+
+    def getlabel(self):
+        return self._batch.label
+
+    def getpad(self):
+        return self._batch.pad
+
+    def getindex(self):
+        return self._batch.index
+
+    def next(self) -> DataBatch:
+        if self.iter_next():
+            return DataBatch(self._batch.data, self._batch.label, pad=self._batch.pad,
+                             index=self._batch.index, provide_data=self.provide_data,
+                             provide_label=self.provide_label)
+        raise StopIteration
+
+
+def _load_csv(path: str, shape: Sequence[int], arg: str) -> np.ndarray:
+    rows = np.loadtxt(_require_file(path, arg), delimiter=",", dtype=np.float32, ndmin=2)
+    shape = tuple(int(s) for s in shape)
+    if rows.shape[1] != int(np.prod(shape)):
+        raise MXNetError("%s: each row of %r holds %d values but the shape %s needs %d"
+                         % (arg, path, rows.shape[1], shape, int(np.prod(shape))))
+    return rows.reshape((rows.shape[0],) + shape)
+
+
+def CSVIter(data_csv: str, data_shape, batch_size: int, label_csv: Optional[str] = None,
+            label_shape=(1,), round_batch: bool = True, dtype=None, data_name: str = "data",
+            label_name: str = "softmax_label", **kwargs) -> DataIter:
+    """Batches of rows of a comma-separated file (``data_csv``, one example per row,
+    reshaped to ``data_shape``) with labels from ``label_csv`` (zeros when absent;
+    ``label_shape=(1,)`` gives labels of shape ``(batch_size,)``)."""
+    data = _load_csv(data_csv, data_shape, "data_csv")
+    if label_csv is None or label_csv == "NULL":
+        label = np.zeros((data.shape[0],) + tuple(label_shape), np.float32)
+    else:
+        label = _load_csv(label_csv, label_shape, "label_csv")
+        if label.shape[0] != data.shape[0]:
+            raise MXNetError("label_csv %r holds %d rows but data_csv %r holds %d"
+                             % (label_csv, label.shape[0], data_csv, data.shape[0]))
+    if tuple(label_shape) == (1,):
+        label = label.reshape(label.shape[0])
+    return _BatchLoaderIter(data, label, batch_size, round_batch, False, data_name, label_name, None)
+
+
+def MNISTIter(image: str = "./train-images-idx3-ubyte", label: str = "./train-labels-idx1-ubyte",
+              batch_size: int = 128, shuffle: bool = True, flat: bool = False, seed: int = 0,
+              silent: bool = False, num_parts: int = 1, part_index: int = 0,
+              data_name: str = "data", label_name: str = "softmax_label", **kwargs) -> DataIter:
+    """Batches of MNIST-format idx files: data ``(batch, 1, 28, 28)`` (``flat``:
+    ``(batch, 784)``) float32 ``byte / 256``, labels ``(batch,)`` float32; an incomplete
+    last batch is dropped; ``num_parts``/``part_index`` read one contiguous part."""
+    images = read_idx(_require_file(image, "image"))
+    labels = read_idx(_require_file(label, "label"))
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise MXNetError("MNISTIter: image %r holds %s and label %r holds %s; expected "
+                         "(n, rows, cols) images and n labels" % (image, images.shape, label,
+                                                                  labels.shape))
+    n = images.shape[0]
+    start, end = n * part_index // num_parts, n * (part_index + 1) // num_parts
+    images, labels = images[start:end], labels[start:end]
+    data = images.astype(np.float32) * np.float32(1.0 / 256.0)
+    data = data.reshape(data.shape[0], -1) if flat else data[:, None]
+    order = np.arange(data.shape[0])
+    if shuffle:
+        np.random.RandomState(seed).shuffle(order)
+    it = _BatchLoaderIter(data[order], labels[order].astype(np.float32), batch_size, False, True,
+                          data_name, label_name, np.zeros(data.shape[0], np.uint64))
+    return it
