@@ -16,6 +16,7 @@ Batching follows MXNet's C++ ``BatchLoader``:
 
 from __future__ import annotations
 
+import gzip
 import os
 import struct
 from typing import Optional, Sequence
@@ -26,7 +27,7 @@ from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.io.io import DataBatch, DataDesc, DataIter
 
-__all__ = ["CSVIter", "MNISTIter", "read_idx"]
+__all__ = ["CSVIter", "MNISTIter", "read_idx", "parse_idx"]
 
 
 def _require_file(path: str, arg: str) -> str:
@@ -38,23 +39,33 @@ def _require_file(path: str, arg: str) -> str:
 
 
 def read_idx(path: str) -> np.ndarray:
-    """The array stored in an idx file (MNIST's format: big-endian magic
-    ``0x0000 <dtype code> <ndim>``, ``ndim`` big-endian uint32 dims, then the data)."""
+    """The array stored in an idx file, gzipped (``.gz``) or not (MNIST's format:
+    big-endian magic ``0x0000 <dtype code> <ndim>``, ``ndim`` big-endian uint32 dims,
+    then the data)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        return parse_idx(f.read(), path)
+
+
+def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
+    """The array held by the bytes of an idx file (``name`` is used in errors)."""
     codes = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if len(head) != 4 or head[0] != 0 or head[1] != 0 or head[2] not in codes:
-            raise MXNetError("%r is not an idx file (bad magic number %r)" % (path, head))
-        ndim = head[3]
-        dims = struct.unpack(">" + "I" * ndim, f.read(4 * ndim))
-        dtype = np.dtype(codes[head[2]])
-        count = int(np.prod(dims)) if dims else 1
-        raw = f.read(count * dtype.itemsize)
-        if len(raw) != count * dtype.itemsize:
-            raise MXNetError("%r is truncated: header says %s, file holds %d bytes of data"
-                             % (path, dims, len(raw)))
-    return np.frombuffer(raw, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+    head = raw[:4]
+    if len(head) != 4 or head[0] != 0 or head[1] != 0 or head[2] not in codes:
+        raise MXNetError("%r is not an idx file (bad magic number %r)" % (name, head))
+    ndim = head[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise MXNetError("%r is truncated inside its header" % (name,))
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    dtype = np.dtype(codes[head[2]])
+    count = int(np.prod(dims)) if dims else 1
+    body = raw[4 + 4 * ndim:]
+    if len(body) < count * dtype.itemsize:
+        raise MXNetError("%r is truncated: header says %s, file holds %d bytes of data"
+                         % (name, dims, len(body)))
+    arr = np.frombuffer(body, dtype=dtype, count=count).reshape(dims)
+    return arr.astype(dtype.newbyteorder("="))
 
 
 class _BatchLoaderIter(DataIter):
