@@ -45,6 +45,10 @@ __all__ = ["EvalMetric", "CompositeEvalMetric", "Accuracy", "TopKAccuracy", "F1"
 _numeric_types = (float, int, numpy.generic)
 
 
+def _f64(x):
+    return numpy.float64(x) if isinstance(x, numpy.floating) else x
+
+
 def _is_array(x) -> bool:
     return isinstance(x, (nd.NDArray, numpy.ndarray))
 
@@ -177,27 +181,27 @@ def alias(*aliases: str) -> Callable[[type], type]:
     return reg
 
 
-def _create(name, *args, **kwargs) -> EvalMetric:
-    if isinstance(name, EvalMetric):
+def _create(metric, /, *args, **kwargs) -> EvalMetric:
+    if isinstance(metric, EvalMetric):
         if args or kwargs:
             raise ValueError("metric %r is already an instance; additional arguments are invalid"
-                             % (name,))
-        return name
-    if isinstance(name, dict):
-        kwargs = dict(name)
+                             % (metric,))
+        return metric
+    if isinstance(metric, dict):
+        kwargs = dict(metric)
         return _create(kwargs.pop("metric"), **kwargs)
-    if not isinstance(name, str):
+    if not isinstance(metric, str):
         raise TypeError("metric must be a name, an EvalMetric, a callable or a list; got %s"
-                        % type(name).__name__)
-    if name.startswith("["):
-        name, kwargs = json.loads(name)
+                        % type(metric).__name__)
+    if metric.startswith("["):
+        name, kwargs = json.loads(metric)
         return _create(name, **kwargs)
-    if name.startswith("{"):
-        return _create(json.loads(name))
-    key = name.lower()
+    if metric.startswith("{"):
+        return _create(json.loads(metric))
+    key = metric.lower()
     if key not in _REGISTRY:
         raise ValueError("metric: unknown metric %r; known metrics: %s (or register one with "
-                         "mx.metric.register)" % (name, ", ".join(sorted(_REGISTRY))))
+                         "mx.metric.register)" % (metric, ", ".join(sorted(_REGISTRY))))
     return _REGISTRY[key](*args, **kwargs)
 
 
@@ -287,6 +291,10 @@ class _GlobalMetric(EvalMetric):
     """A metric whose ``update`` adds the same amount to local and global stats."""
 
     def _add(self, value, count) -> None:
+        # MXNet's numpy (<1.24) promotes ``python float + numpy.float32`` to float64;
+        # numpy 2 keeps float32: accumulate in float64 as MXNet does
+        value = _f64(value)
+        count = _f64(count)
         self.sum_metric += value
         self.global_sum_metric += value
         self.num_inst += count
@@ -544,9 +552,9 @@ class Perplexity(_GlobalMetric):
             picked = numpy.take_along_axis(pred, index, axis=self.axis).squeeze(self.axis)
             if self.ignore_label is not None:
                 ignore = (label == self.ignore_label).astype(picked.dtype)
-                num -= ignore.sum()
+                num -= _f64(ignore.sum())
                 picked = picked * (1 - ignore) + ignore
-            loss -= numpy.log(numpy.maximum(picked.dtype.type(1e-10), picked)).sum()
+            loss -= _f64(numpy.log(numpy.maximum(picked.dtype.type(1e-10), picked)).sum())
             num += picked.size
         self._add(loss, num)
 

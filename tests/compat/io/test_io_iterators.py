@@ -1,0 +1,201 @@
+"""mx.io iterators against real MXNet 1.9.1 (tests/golden/compat/io/expected.json,
+written by gen_mxnet_io_metric.py in an MXNet venv)."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import optjax.compat.mxnet as mx
+from optjax.compat.mxnet.base import MXNetError
+
+GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "golden" / "compat" / "io"
+EXPECTED = json.loads((GOLDEN / "expected.json").read_text(encoding="utf-8"))
+FILES = GOLDEN / "files"
+DATA = np.arange(20, dtype=np.float32).reshape(10, 2)
+LABEL = np.arange(10, dtype=np.float32)
+
+
+def run_epochs(it, epochs, summarize=False):
+    out = []
+    for _ in range(epochs):
+        ep = []
+        for b in it:
+            ep.append({"data": [summary(d) if summarize else d.asnumpy().tolist() for d in b.data],
+                       "label": [lab.asnumpy().tolist() for lab in (b.label or [])],
+                       "pad": b.pad,
+                       "index": None if b.index is None else np.asarray(b.index).tolist()})
+        out.append(ep)
+        it.reset()
+    return out
+
+
+def summary(d):
+    a = d.asnumpy()
+    return {"shape": list(a.shape), "sum": float(a.astype(np.float64).sum()),
+            "every97": a.ravel()[::97].tolist()}
+
+
+def assert_batches(got, want):
+    assert len(got) == len(want)
+    for ep_got, ep_want in zip(got, want):
+        assert len(ep_got) == len(ep_want)
+        for g, w in zip(ep_got, ep_want):
+            assert g["pad"] == w["pad"]
+            assert g["index"] == w["index"]
+            for key in ("data", "label"):
+                assert len(g[key]) == len(w[key])
+                for a, b in zip(g[key], w[key]):
+                    if isinstance(b, dict):
+                        assert a["shape"] == b["shape"]
+                        np.testing.assert_allclose(a["sum"], b["sum"], rtol=1e-6)
+                        np.testing.assert_allclose(a["every97"], b["every97"], rtol=1e-6)
+                    else:
+                        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=0)
+
+
+def descs(ds):
+    return [[d.name, list(d.shape), np.dtype(d.dtype).name] for d in ds]
+
+
+@pytest.mark.parametrize("handle", ["pad", "discard", "roll_over"])
+@pytest.mark.parametrize("bs", [3, 4])
+def test_ndarrayiter_last_batch_handles(handle, bs):
+    want = EXPECTED["ndarrayiter"]["%s_%d" % (handle, bs)]
+    it = mx.io.NDArrayIter(DATA, LABEL, batch_size=bs, last_batch_handle=handle)
+    assert descs(it.provide_data) == want["provide_data"]
+    assert descs(it.provide_label) == want["provide_label"]
+    assert_batches(run_epochs(it, 3), want["batches"])
+
+
+@pytest.mark.parametrize("handle", ["pad", "discard", "roll_over"])
+def test_ndarrayiter_shuffle_repeats_mxnet_order_under_numpy_seed(handle):
+    np.random.seed(7)
+    it = mx.io.NDArrayIter(DATA, LABEL, batch_size=3, shuffle=True, last_batch_handle=handle)
+    assert_batches(run_epochs(it, 3), EXPECTED["ndarrayiter"]["%s_shuffle" % handle]["batches"])
+
+
+def test_ndarrayiter_pad_longer_than_data():
+    it = mx.io.NDArrayIter(DATA[:3], LABEL[:3], batch_size=8, last_batch_handle="pad")
+    assert_batches(run_epochs(it, 1), EXPECTED["ndarrayiter"]["pad_longer"]["batches"])
+
+
+@pytest.mark.parametrize("key", ["dict", "list", "nolabel"])
+def test_ndarrayiter_dict_list_and_unlabelled_inputs(key):
+    want = EXPECTED["ndarrayiter"][key]
+    if key == "dict":
+        it = mx.io.NDArrayIter({"b": DATA, "a": DATA * 2}, {"y": LABEL}, batch_size=4)
+    elif key == "list":
+        it = mx.io.NDArrayIter([DATA, DATA + 1], [LABEL], batch_size=5, data_name="x",
+                               label_name="lab")
+    else:
+        it = mx.io.NDArrayIter(DATA, None, batch_size=5)
+    for attr in ("provide_data", "provide_label"):
+        if attr in want:
+            assert descs(getattr(it, attr)) == want[attr]
+    assert_batches(run_epochs(it, 1), want["batches"])
+
+
+def test_ndarrayiter_accepts_ndarrays_and_getindex():
+    it = mx.io.NDArrayIter(mx.nd.array(DATA), mx.nd.array(LABEL), batch_size=5)
+    batch = next(iter(it))
+    np.testing.assert_array_equal(batch.data[0].asnumpy(), DATA[:5])
+    assert batch.index is None and it.getindex() is None
+    assert "data shapes: [(5, 2)]" in str(batch)
+
+
+def test_resize_iter():
+    it = mx.io.ResizeIter(mx.io.NDArrayIter(DATA, LABEL, batch_size=4,
+                                            last_batch_handle="discard"), 5)
+    assert_batches(run_epochs(it, 2), EXPECTED["ndarrayiter"]["resize"]["batches"])
+
+
+def test_prefetching_iter_joins_and_renames():
+    it1 = mx.io.NDArrayIter({"data": DATA}, {"softmax_label": LABEL}, batch_size=4)
+    it2 = mx.io.NDArrayIter({"data": DATA * 2}, {"softmax_label": LABEL + 1}, batch_size=4)
+    pit = mx.io.PrefetchingIter([it1, it2], rename_data=[{"data": "d1"}, {"data": "d2"}])
+    assert [d.name for d in pit.provide_data] == ["d1", "d2"]
+    assert pit.batch_size == 4
+    for _ in range(2):
+        got = [(b.data[0].asnumpy(), b.data[1].asnumpy(), b.label[1].asnumpy(), b.pad)
+               for b in pit]
+        assert [g[3] for g in got] == [0, 0, 2]
+        np.testing.assert_array_equal(got[0][0], DATA[:4])
+        np.testing.assert_array_equal(got[1][1], DATA[4:8] * 2)
+        np.testing.assert_array_equal(got[2][2], np.r_[LABEL[8:], LABEL[:2]] + 1)
+        pit.reset()
+
+
+@pytest.mark.parametrize("round_batch", [True, False])
+def test_csviter(round_batch):
+    want = EXPECTED["csviter"]["round_%s" % round_batch]
+    it = mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3,),
+                       label_csv=str(FILES / "label.csv"), batch_size=3, round_batch=round_batch)
+    assert descs(it.provide_data) == want["provide_data"]
+    assert descs(it.provide_label) == want["provide_label"]
+    assert_batches(run_epochs(it, 3), want["batches"])
+
+
+def test_csviter_without_labels():
+    want = EXPECTED["csviter"]["nolabel"]
+    it = mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3, 1), batch_size=2)
+    assert descs(it.provide_data) == want["provide_data"]
+    assert descs(it.provide_label) == want["provide_label"]
+    assert_batches(run_epochs(it, 1), want["batches"])
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_mnistiter(flat):
+    want = EXPECTED["mnistiter"]["flat_%s" % flat]
+    it = mx.io.MNISTIter(image=str(FILES / "train-images-idx3-ubyte"),
+                         label=str(FILES / "train-labels-idx1-ubyte"), batch_size=3,
+                         shuffle=False, flat=flat, silent=True)
+    assert descs(it.provide_data) == want["provide_data"]
+    assert descs(it.provide_label) == want["provide_label"]
+    assert_batches(run_epochs(it, 2, summarize=True), want["batches"])
+
+
+def test_mnistiter_shuffle_is_a_seeded_permutation():
+    kw = dict(image=str(FILES / "train-images-idx3-ubyte"),
+              label=str(FILES / "train-labels-idx1-ubyte.gz"), batch_size=3, seed=1)
+    labels = [sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(**kw)), [])
+              for _ in range(2)]
+    assert labels[0] == labels[1]
+    everything = sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(
+        **dict(kw, batch_size=7))), [])
+    unshuffled = sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(
+        **dict(kw, batch_size=7, shuffle=False))), [])
+    assert sorted(everything) == sorted(unshuffled) and everything != unshuffled
+    # MXNet's own (C++ std::shuffle) order differs; both drop the incomplete batch
+    assert len(labels[0]) == len(EXPECTED["mnistiter"]["shuffled_labels"]) == 6
+
+
+def test_missing_files_are_named(tmp_path):
+    with pytest.raises(MXNetError, match="nope.csv"):
+        mx.io.CSVIter(data_csv=str(tmp_path / "nope.csv"), data_shape=(3,), batch_size=2)
+    with pytest.raises(MXNetError, match="train-images-idx3-ubyte"):
+        mx.io.MNISTIter(image=str(tmp_path / "train-images-idx3-ubyte"),
+                        label=str(FILES / "train-labels-idx1-ubyte"))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="batch_size"):
+        mx.io.NDArrayIter(DATA, LABEL, batch_size=0)
+    with pytest.raises(ValueError, match="last_batch_handle"):
+        mx.io.NDArrayIter(DATA, LABEL, batch_size=2, last_batch_handle="keep")
+    with pytest.raises(ValueError, match="softmax_label: 9"):
+        mx.io.NDArrayIter(DATA, LABEL[:9], batch_size=2)
+    with pytest.raises(TypeError, match="Input must be"):
+        mx.io.NDArrayIter(3, batch_size=2)
+    with pytest.raises(MXNetError, match="not an idx file"):
+        mx.io.MNISTIter(image=str(FILES / "data.csv"), label=str(FILES / "label.csv"))
+
+
+def test_databatch_and_datadesc():
+    desc = mx.io.DataDesc("data", (2, 3))
+    assert desc == ("data", (2, 3)) and desc.layout == "NCHW" and desc.dtype == np.float32
+    assert mx.io.DataDesc.get_batch_axis("TNC") == 1
+    assert mx.io.DataDesc.get_list([("a", (1,))], [("a", np.int32)])[0].dtype == np.int32
+    with pytest.raises(TypeError, match="data must be a list"):
+        mx.io.DataBatch(mx.nd.ones((2,)))
