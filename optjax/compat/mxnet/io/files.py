@@ -25,7 +25,7 @@ import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.base import MXNetError
-from optjax.compat.mxnet.io.io import DataBatch, DataDesc, DataIter
+from optjax.compat.mxnet.io.io import DataBatch, DataDesc, DataIter, _BatchHoldingIter
 
 __all__ = ["CSVIter", "MNISTIter", "read_idx", "parse_idx"]
 
@@ -68,7 +68,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="))
 
 
-class _BatchLoaderIter(DataIter):
+class _BatchLoaderIter(_BatchHoldingIter):
     """MXNet's C++ ``BatchLoader`` over in-memory examples ``data[i]``, ``label[i]``."""
 
     def __init__(self, data: np.ndarray, label: np.ndarray, batch_size: int, round_batch: bool,
@@ -91,7 +91,7 @@ class _BatchLoaderIter(DataIter):
         self._buf_index = np.zeros(self.batch_size, np.uint64)
         self.provide_data = [DataDesc(data_name, (self.batch_size,) + data.shape[1:], np.float32)]
         self.provide_label = [DataDesc(label_name, (self.batch_size,) + label.shape[1:], np.float32)]
-        self._batch = None
+        self.current_batch = None
 
     def reset(self):
         if not self._round_batch or self._overflow == 0:
@@ -113,7 +113,7 @@ class _BatchLoaderIter(DataIter):
             self._take(top)
             top += 1
             if top == self.batch_size:
-                self._batch = self._make(0)
+                self.current_batch = self._make(0)
                 return True
         if top == 0 or self._drop_last:
             return False
@@ -126,30 +126,18 @@ class _BatchLoaderIter(DataIter):
             pad = self._overflow
         else:
             pad = self.batch_size - top
-        self._batch = self._make(pad)
+        self.current_batch = self._make(pad)
         return True
 
     def _make(self, pad):
         return DataBatch([nd.array(self._buf_data)], [nd.array(self._buf_label)], pad=pad,
                          index=self._buf_index.copy())
 
-    def getdata(self):
-        return self._batch.data
-
-    def getlabel(self):
-        return self._batch.label
-
-    def getpad(self):
-        return self._batch.pad
-
-    def getindex(self):
-        return self._batch.index
-
     def next(self) -> DataBatch:
         if self.iter_next():
-            return DataBatch(self._batch.data, self._batch.label, pad=self._batch.pad,
-                             index=self._batch.index, provide_data=self.provide_data,
-                             provide_label=self.provide_label)
+            b = self.current_batch
+            return DataBatch(b.data, b.label, pad=b.pad, index=b.index,
+                             provide_data=self.provide_data, provide_label=self.provide_label)
         raise StopIteration
 
 

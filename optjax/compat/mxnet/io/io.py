@@ -130,7 +130,25 @@ class DataIter:
         pass
 
 
-class ResizeIter(DataIter):
+class _BatchHoldingIter(DataIter):
+    """An iterator whose ``get*`` read the :class:`DataBatch` in ``current_batch``."""
+
+    current_batch: Optional[DataBatch] = None
+
+    def getdata(self):
+        return self.current_batch.data
+
+    def getlabel(self):
+        return self.current_batch.label
+
+    def getindex(self):
+        return self.current_batch.index
+
+    def getpad(self):
+        return self.current_batch.pad
+
+
+class ResizeIter(_BatchHoldingIter):
     """Makes ``data_iter`` yield exactly ``size`` batches per epoch, resetting it when
     it runs out (``reset_internal``: whether ``reset()`` also resets ``data_iter``)."""
 
@@ -163,20 +181,8 @@ class ResizeIter(DataIter):
         self.cur += 1
         return True
 
-    def getdata(self):
-        return self.current_batch.data
 
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
-
-
-class PrefetchingIter(DataIter):
+class PrefetchingIter(_BatchHoldingIter):
     """Reads the next batch of each iterator in ``iters`` on a background thread and
     joins them into one batch (data and labels concatenated in order);
     ``rename_data``/``rename_label``: per-iterator ``{old_name: new_name}`` maps."""
@@ -274,18 +280,6 @@ class PrefetchingIter(DataIter):
         if self.iter_next():
             return self.current_batch
         raise StopIteration
-
-    def getdata(self):
-        return self.current_batch.data
-
-    def getlabel(self):
-        return self.current_batch.label
-
-    def getindex(self):
-        return self.current_batch.index
-
-    def getpad(self):
-        return self.current_batch.pad
 
 
 _LAST_BATCH_HANDLES = ("pad", "discard", "roll_over")

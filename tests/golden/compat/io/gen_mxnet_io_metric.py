@@ -241,6 +241,7 @@ def gen_metric():
     label, pred = pair(inputs, "cls", 0)
     comp.update_dict({"softmax_label": mx.nd.array(label)}, {"out": mx.nd.array(pred)})
     res["composite_update_dict"] = tolist(list(comp.get()))
+    res["_spec"] = METRICS  # the tests replay these (key, create name, kwargs, inputs)
     OUT["metric"] = res
 
 
