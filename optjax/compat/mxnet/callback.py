@@ -43,7 +43,8 @@ def do_checkpoint(prefix: str, period: int = 1) -> Callable:
 
     def _callback(iter_no, sym, arg, aux):
         if (iter_no + 1) % period == 0:
-            from optjax.compat.mxnet.model import save_checkpoint  # pylint: disable=import-outside-toplevel
+            # mx.model imports symbols and modules: loaded on first use
+            from optjax.compat.mxnet.model import save_checkpoint  # noqa: PLC0415
             save_checkpoint(prefix, iter_no + 1, sym, arg, aux)
     return _callback
 

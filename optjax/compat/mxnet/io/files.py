@@ -90,7 +90,8 @@ class _BatchLoaderIter(_BatchHoldingIter):
         self._buf_label = np.zeros((self.batch_size,) + label.shape[1:], label.dtype)
         self._buf_index = np.zeros(self.batch_size, np.uint64)
         self.provide_data = [DataDesc(data_name, (self.batch_size,) + data.shape[1:], np.float32)]
-        self.provide_label = [DataDesc(label_name, (self.batch_size,) + label.shape[1:], np.float32)]
+        self.provide_label = [DataDesc(label_name, (self.batch_size,) + label.shape[1:],
+                                       np.float32)]
         self.current_batch = None
 
     def reset(self):
@@ -166,7 +167,8 @@ def CSVIter(data_csv: str, data_shape, batch_size: int, label_csv: Optional[str]
                              % (label_csv, label.shape[0], data_csv, data.shape[0]))
     if tuple(label_shape) == (1,):
         label = label.reshape(label.shape[0])
-    return _BatchLoaderIter(data, label, batch_size, round_batch, False, data_name, label_name, None)
+    return _BatchLoaderIter(data, label, batch_size, round_batch, False, data_name, label_name,
+                            None)
 
 
 def MNISTIter(image: str = "./train-images-idx3-ubyte", label: str = "./train-labels-idx1-ubyte",

@@ -73,9 +73,11 @@ class DataBatch:
     def __init__(self, data, label=None, pad=None, index=None, bucket_key=None,
                  provide_data=None, provide_label=None):
         if data is not None and not isinstance(data, (list, tuple)):
-            raise TypeError("DataBatch: data must be a list of NDArrays, got %s" % type(data).__name__)
+            raise TypeError("DataBatch: data must be a list of NDArrays, got %s"
+                            % type(data).__name__)
         if label is not None and not isinstance(label, (list, tuple)):
-            raise TypeError("DataBatch: label must be a list of NDArrays, got %s" % type(label).__name__)
+            raise TypeError("DataBatch: label must be a list of NDArrays, got %s"
+                            % type(label).__name__)
         self.data = data
         self.label = label
         self.pad = pad
@@ -260,7 +262,8 @@ class PrefetchingIter(_BatchHoldingIter):
         if self.next_batch[0] is None:
             for b in self.next_batch:
                 if b is not None:
-                    raise ValueError("PrefetchingIter: the iterators hold different numbers of batches")
+                    raise ValueError("PrefetchingIter: the iterators hold different numbers of "
+                                     "batches")
             return False
         for b in self.next_batch:
             if b.pad != self.next_batch[0].pad:
@@ -304,7 +307,8 @@ class NDArrayIter(DataIter):
                  label_name: str = "softmax_label", layout: str = "NCHW"):
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size <= 0:
-            raise ValueError("NDArrayIter: batch_size must be a positive int, got %r" % (batch_size,))
+            raise ValueError("NDArrayIter: batch_size must be a positive int, got %r"
+                             % (batch_size,))
         if last_batch_handle not in _LAST_BATCH_HANDLES:
             raise ValueError("NDArrayIter: last_batch_handle must be one of %s, got %r"
                              % (", ".join(repr(h) for h in _LAST_BATCH_HANDLES), last_batch_handle))
@@ -332,7 +336,7 @@ class NDArrayIter(DataIter):
 
     def _descs(self, source):
         axis = self.layout.find("N")
-        return [DataDesc(k, tuple(list(v.shape[:axis]) + [self.batch_size] + list(v.shape[axis + 1:])),
+        return [DataDesc(k, tuple(v.shape[:axis]) + (self.batch_size,) + tuple(v.shape[axis + 1:]),
                          v.dtype, layout=self.layout) for k, v in source]
 
     @property
@@ -381,7 +385,8 @@ class NDArrayIter(DataIter):
         start = start if start is not None else 0
         if end is None:
             end = data_source[0][1].shape[0] if data_source else 0
-        return [slice_along_batch_axis(x[1], start, end, self.layout.find("N")) for x in data_source]
+        axis = self.layout.find("N")
+        return [slice_along_batch_axis(x[1], start, end, axis) for x in data_source]
 
     def _concat(self, first_data, second_data):
         if (not first_data) or (not second_data):

@@ -100,7 +100,8 @@ def gen_io():
                    "provide_label": descs(it.provide_label)}
     it = mx.io.NDArrayIter(data, None, batch_size=5)
     res["nolabel"] = {"batches": batches(it, 1), "provide_label": descs(it.provide_label)}
-    it = mx.io.ResizeIter(mx.io.NDArrayIter(data, label, batch_size=4, last_batch_handle="discard"), 5)
+    it = mx.io.ResizeIter(mx.io.NDArrayIter(data, label, batch_size=4,
+                                            last_batch_handle="discard"), 5)
     res["resize"] = {"batches": batches(it, 2)}
     OUT["ndarrayiter"] = res
 
@@ -140,7 +141,8 @@ def gen_io():
         it = mx.io.MNISTIter(image=os.path.join(FILES, "train-images-idx3-ubyte"),
                              label=os.path.join(FILES, "train-labels-idx1-ubyte"),
                              batch_size=3, shuffle=False, flat=flat, silent=True)
-        res["flat_%s" % flat] = {"batches": batches(it, 2, True), "provide_data": descs(it.provide_data),
+        res["flat_%s" % flat] = {"batches": batches(it, 2, True),
+                                 "provide_data": descs(it.provide_data),
                                  "provide_label": descs(it.provide_label)}
     it = mx.io.MNISTIter(image=os.path.join(FILES, "train-images-idx3-ubyte"),
                          label=os.path.join(FILES, "train-labels-idx1-ubyte"),
