@@ -9,6 +9,7 @@ import pytest
 
 import optjax.compat.mxnet as mx
 from optjax.compat.mxnet.base import MXNetError
+from optjax.compat.mxnet.io.files import mxnet_std_shuffle
 
 GOLDEN = pathlib.Path(__file__).resolve().parents[2] / "golden" / "compat" / "io"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text(encoding="utf-8"))
@@ -156,19 +157,20 @@ def test_mnistiter(flat):
     assert_batches(run_epochs(it, 2, summarize=True), want["batches"])
 
 
-def test_mnistiter_shuffle_is_a_seeded_permutation():
-    kw = dict(image=str(FILES / "train-images-idx3-ubyte"),
-              label=str(FILES / "train-labels-idx1-ubyte.gz"), batch_size=3, seed=1)
-    labels = [sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(**kw)), [])
-              for _ in range(2)]
-    assert labels[0] == labels[1]
-    everything = sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(
-        **dict(kw, batch_size=7))), [])
-    unshuffled = sum((b.label[0].asnumpy().tolist() for b in mx.io.MNISTIter(
-        **dict(kw, batch_size=7, shuffle=False))), [])
-    assert sorted(everything) == sorted(unshuffled) and everything != unshuffled
-    # MXNet's own (C++ std::shuffle) order differs; both drop the incomplete batch
-    assert len(labels[0]) == len(EXPECTED["mnistiter"]["shuffled_labels"]) == 6
+def test_mnistiter_shuffle_is_mxnets_order():
+    it = mx.io.MNISTIter(image=str(FILES / "train-images-idx3-ubyte"),
+                         label=str(FILES / "train-labels-idx1-ubyte.gz"), batch_size=3, seed=1)
+    assert_batches(run_epochs(it, 2, summarize=True),
+                   EXPECTED["mnistiter"]["shuffled"]["batches"])
+    for seed, want in EXPECTED["mnistiter"]["order"].items():
+        it = mx.io.MNISTIter(image=str(FILES / "order-images-idx3-ubyte"),
+                             label=str(FILES / "order-labels-idx1-ubyte"), batch_size=200,
+                             seed=int(seed))
+        assert next(it).label[0].asnumpy().tolist() == want
+    want = EXPECTED["mnistiter"]["order_60000_seed0"]
+    order = mxnet_std_shuffle(60000, 0)
+    assert order[:20].tolist() == want["first"] and order[-20:].tolist() == want["last"]
+    assert int((order * np.arange(60000)).sum()) == want["weighted_sum"]
 
 
 def test_missing_files_are_named(tmp_path):

@@ -10,8 +10,9 @@ Batching follows MXNet's C++ ``BatchLoader``:
   keeps the previous batch's trailing rows in its padded slots.
 - ``MNISTIter`` drops an incomplete last batch; pixels are ``byte / 256`` (MXNet's
   scaling); ``shuffle`` (default True) permutes the examples once when the files are
-  read. The permutation is seeded by ``seed`` through ``numpy.random.RandomState``;
-  MXNet's C++ ``std::shuffle`` gives a different (also fixed) order.
+  read, in MXNet's exact order: its C++ ``std::shuffle`` with ``std::mt19937(seed)``
+  (libstdc++'s one-swap-per-element loop and division-based
+  ``uniform_int_distribution``), reproduced by :func:`mxnet_std_shuffle`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,43 @@ from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.io.io import DataBatch, DataDesc, DataIter, _BatchHoldingIter
 
-__all__ = ["CSVIter", "MNISTIter", "read_idx", "parse_idx"]
+__all__ = ["CSVIter", "MNISTIter", "read_idx", "parse_idx", "mxnet_std_shuffle"]
+
+
+def _mt19937(seed: int):
+    """The 32-bit outputs of C++'s ``std::mt19937(seed)``."""
+    state = [0] * 624
+    state[0] = seed & 0xFFFFFFFF
+    for i in range(1, 624):
+        state[i] = (1812433253 * (state[i - 1] ^ (state[i - 1] >> 30)) + i) & 0xFFFFFFFF
+    while True:
+        for i in range(624):
+            y = (state[i] & 0x80000000) | (state[(i + 1) % 624] & 0x7FFFFFFF)
+            state[i] = state[(i + 397) % 624] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+        for y in state:
+            y ^= y >> 11
+            y ^= (y << 7) & 0x9D2C5680
+            y ^= (y << 15) & 0xEFC60000
+            yield y ^ (y >> 18)
+
+
+def mxnet_std_shuffle(n: int, seed: int) -> np.ndarray:
+    """The permutation of ``range(n)`` that MXNet's C++ iterators draw with
+    ``std::shuffle(v.begin(), v.end(), std::mt19937(seed))``: for ``i = 1 .. n-1``,
+    swap ``v[i]`` with ``v[j]``, ``j`` uniform in ``[0, i]`` drawn by scaling down a
+    32-bit output (``j = r // (0xFFFFFFFF // (i + 1))``, rejecting
+    ``r >= (i + 1) * scaling``)."""
+    gen = _mt19937(seed)
+    order = list(range(n))
+    for i in range(1, n):
+        scaling = 0xFFFFFFFF // (i + 1)
+        past = (i + 1) * scaling
+        r = next(gen)
+        while r >= past:
+            r = next(gen)
+        j = r // scaling
+        order[i], order[j] = order[j], order[i]
+    return np.asarray(order, dtype=np.int64)
 
 
 def _require_file(path: str, arg: str) -> str:
@@ -185,13 +222,14 @@ def MNISTIter(image: str = "./train-images-idx3-ubyte", label: str = "./train-la
                          "(n, rows, cols) images and n labels" % (image, images.shape, label,
                                                                   labels.shape))
     n = images.shape[0]
-    start, end = n * part_index // num_parts, n * (part_index + 1) // num_parts
+    if not 0 <= part_index < num_parts:
+        raise MXNetError("MNISTIter: part_index must be in [0, num_parts), got part_index=%d, "
+                         "num_parts=%d" % (part_index, num_parts))
+    start, end = int(n / num_parts * part_index), int(n / num_parts * (part_index + 1))
     images, labels = images[start:end], labels[start:end]
     data = images.astype(np.float32) * np.float32(1.0 / 256.0)
     data = data.reshape(data.shape[0], -1) if flat else data[:, None]
-    order = np.arange(data.shape[0])
-    if shuffle:
-        np.random.RandomState(seed).shuffle(order)
+    order = mxnet_std_shuffle(data.shape[0], seed) if shuffle else np.arange(data.shape[0])
     it = _BatchLoaderIter(data[order], labels[order].astype(np.float32), batch_size, False, True,
                           data_name, label_name, np.zeros(data.shape[0], np.uint64))
     return it

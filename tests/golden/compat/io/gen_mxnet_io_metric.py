@@ -16,7 +16,7 @@ It writes, next to this script:
   ``provide_data``/``provide_label`` for every ``last_batch_handle`` over two epochs
   (shuffled under ``numpy.random.seed``, dict and list inputs, pad longer than the
   data), ``ResizeIter``, ``CSVIter`` (``round_batch`` on and off, three epochs),
-  ``MNISTIter`` (unshuffled, flat), every metric's ``get()``/``get_global()`` after
+  ``MNISTIter`` (unshuffled, flat, shuffled with seeds), every metric's ``get()``/``get_global()`` after
   each batch (with a ``reset_local`` in the middle), the callbacks' log lines under
   a fixed clock, sampler and ``BatchSampler`` index sequences, ``Dataset``
   ``shard``/``take``/``filter``, ``DataLoader`` batches, ``mx.kv`` push/pull results,
@@ -147,7 +147,37 @@ def gen_io():
     it = mx.io.MNISTIter(image=os.path.join(FILES, "train-images-idx3-ubyte"),
                          label=os.path.join(FILES, "train-labels-idx1-ubyte"),
                          batch_size=3, shuffle=True, seed=1, silent=True)
-    res["shuffled_labels"] = sorted(sum([tolist(b.label[0]) for b in it], []))
+    res["shuffled"] = {"batches": batches(it, 2, True)}
+    # a longer file whose label i marks example i: the whole shuffled order
+    n = 200
+    with open(os.path.join(FILES, "order-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 2051, n, 1, 1) + bytes(range(n)))
+    with open(os.path.join(FILES, "order-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 2049, n) + bytes(range(n)))
+    res["order"] = {}
+    for seed in (0, 3):
+        it = mx.io.MNISTIter(image=os.path.join(FILES, "order-images-idx3-ubyte"),
+                             label=os.path.join(FILES, "order-labels-idx1-ubyte"),
+                             batch_size=n, shuffle=True, seed=seed, silent=True)
+        res["order"][str(seed)] = tolist(next(it).label[0])
+    # MNIST's size (where libstdc++'s division and multiplication samplers differ): the
+    # example indices are encoded in two pixels of a temporary file, not committed
+    import tempfile
+    n = 60000
+    idx = np.arange(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        img, lab = os.path.join(tmp, "img"), os.path.join(tmp, "lab")
+        with open(img, "wb") as f:
+            f.write(struct.pack(">IIII", 2051, n, 1, 2)
+                    + np.stack([idx // 256, idx % 256], 1).astype(np.uint8).tobytes())
+        with open(lab, "wb") as f:
+            f.write(struct.pack(">II", 2049, n) + (idx % 256).astype(np.uint8).tobytes())
+        it = mx.io.MNISTIter(image=img, label=lab, batch_size=n, shuffle=True, seed=0,
+                             silent=True, flat=True)
+        d = np.rint(next(it).data[0].asnumpy() * 256).astype(np.int64)
+    order = d[:, 0] * 256 + d[:, 1]
+    res["order_60000_seed0"] = {"first": order[:20].tolist(), "last": order[-20:].tolist(),
+                                "weighted_sum": int((order * idx).sum())}
     OUT["mnistiter"] = res
 
 
