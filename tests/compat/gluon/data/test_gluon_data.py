@@ -49,6 +49,14 @@ def test_dataset_methods():
     assert list(ds.sample(gdata.SequentialSampler(3, 4))) == EXPECTED["sample"]
 
 
+def test_record_file_dataset():
+    ds = gdata.RecordFileDataset(str(GOLDEN / "files" / "records.rec"))
+    want = EXPECTED["record_file"]
+    assert [len(ds)] + [list(bytearray(ds[i])) for i in range(len(ds))] == want
+    with pytest.raises(FileNotFoundError, match="nothere.rec"):
+        gdata.RecordFileDataset(str(GOLDEN / "files" / "nothere.rec"))
+
+
 def batches(dl, with_dtype=False):
     out = []
     for x, t in dl:

@@ -10,7 +10,7 @@ MXNet 1.9.1 (numpy<1.24, no jax) made by ``tools/mxnet-venv.sh``::
 It writes, next to this script:
 
 - ``files/``: tiny inputs it creates (CSV files, MNIST idx files plain and gzipped,
-  a CIFAR-10 binary batch), read by real MXNet here and by optjax in the tests;
+  CIFAR-10 binary batches, an indexed RecordIO file), read by real MXNet here and by optjax in the tests;
 - ``inputs.npz``: the seeded metric inputs;
 - ``expected.json``: what real MXNet produced: ``NDArrayIter`` batches, pads and
   ``provide_data``/``provide_label`` for every ``last_batch_handle`` over two epochs
@@ -19,7 +19,8 @@ It writes, next to this script:
   ``MNISTIter`` (unshuffled, flat, shuffled with seeds), every metric's ``get()``/``get_global()`` after
   each batch (with a ``reset_local`` in the middle), the callbacks' log lines under
   a fixed clock, sampler and ``BatchSampler`` index sequences, ``Dataset``
-  ``shard``/``take``/``filter``, ``DataLoader`` batches, ``mx.kv`` push/pull results,
+  ``shard``/``take``/``filter``, ``RecordFileDataset`` records (payloads holding
+  RecordIO's magic number, which it splits), ``DataLoader`` batches, ``mx.kv`` push/pull results,
   vision transforms' outputs and the gluon MNIST/CIFAR10 datasets' samples.
 """
 
@@ -352,6 +353,18 @@ def gen_gluon_data():
     ads = gdata.ArrayDataset(np.arange(10), np.arange(10) * 2)
     res["transform_first"] = [list(t) for t in ads.transform_first(lambda x: x + 100)]
     res["sample"] = list(ds.sample(gdata.SequentialSampler(3, 4)))
+
+    rec_path = os.path.join(FILES, "records.rec")
+    writer = mx.recordio.MXIndexedRecordIO(os.path.join(FILES, "records.idx"), rec_path, "w")
+    magic = struct.pack("<I", 0xCED7230A)
+    # dmlc splits a payload at a 4-byte-aligned magic number (flags 1, 2, 3)
+    payloads = [b"", b"abc", b"x" * 9, b"a" + magic + b"bc" + magic, magic,
+                b"abcd" + magic + b"efgh" + magic + magic + b"ij"]
+    for i, p in enumerate(payloads):
+        writer.write_idx(i * 3, p)
+    writer.close()
+    rds = gdata.RecordFileDataset(rec_path)
+    res["record_file"] = [len(rds)] + [list(bytearray(rds[i])) for i in range(len(rds))]
 
     X = np.arange(30, dtype=np.float32).reshape(10, 3)
     y = np.arange(10, dtype=np.float32)

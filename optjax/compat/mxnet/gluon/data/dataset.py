@@ -1,6 +1,6 @@
 """``mx.gluon.data`` datasets (MXNet 1.9.1's ``gluon/data/dataset.py``):
 ``Dataset`` with ``filter``/``shard``/``take``/``sample``/``transform``/
-``transform_first``, ``SimpleDataset`` and ``ArrayDataset``.
+``transform_first``, ``SimpleDataset``, ``ArrayDataset`` and ``RecordFileDataset``.
 
 Example:
     >>> from optjax.compat.mxnet.gluon.data import SimpleDataset
@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Callable, Optional
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.gluon.data import sampler as _sampler
 
-__all__ = ["Dataset", "SimpleDataset", "ArrayDataset"]
+__all__ = ["Dataset", "SimpleDataset", "ArrayDataset", "RecordFileDataset"]
 
 
 class Dataset:
@@ -167,3 +168,59 @@ class ArrayDataset(Dataset):
             else:
                 return None
         return out[0] if len(out) == 1 else out
+
+
+_RECORDIO_MAGIC = 0xCED7230A
+
+
+def _read_record(f, path: str) -> bytes:
+    """One logical record of an MXNet RecordIO file at ``f``'s position: ``magic``,
+    ``lrecord`` (3-bit continuation flag, 29-bit length), the payload padded to 4 bytes;
+    a payload containing the magic number is split into parts (flags 1, 2, 3) that are
+    joined with the magic number between them."""
+    parts = []
+    while True:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError("RecordFileDataset: %r ends inside a record header" % (path,))
+        magic, lrec = np.frombuffer(head, dtype="<u4")
+        if magic != _RECORDIO_MAGIC:
+            raise ValueError("RecordFileDataset: %r is not a RecordIO file (bad magic at "
+                             "offset %d)" % (path, f.tell() - 8))
+        cflag, length = int(lrec) >> 29, int(lrec) & ((1 << 29) - 1)
+        parts.append(f.read(length))
+        f.read((4 - length % 4) % 4)
+        if cflag in (0, 3):
+            break
+    return np.uint32(_RECORDIO_MAGIC).tobytes().join(parts)
+
+
+class RecordFileDataset(Dataset):
+    """The raw records (``bytes``) of an indexed RecordIO file ``filename`` (``.rec``)
+    with its ``.idx`` file (``key\\toffset`` lines) next to it."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.idx_file = os.path.splitext(filename)[0] + ".idx"
+        for path, what in ((filename, "record file"), (self.idx_file, "index file")):
+            if not os.path.isfile(path):
+                raise FileNotFoundError("RecordFileDataset: %s %r does not exist"
+                                        % (what, path))
+        self.keys = []
+        self._offsets = {}
+        with open(self.idx_file, "r", encoding="utf-8") as fin:
+            for line in fin:
+                fields = line.strip().split("\t")
+                if len(fields) < 2:
+                    continue
+                key = int(fields[0])
+                self._offsets[key] = int(fields[1])
+                self.keys.append(key)
+
+    def __getitem__(self, idx):
+        with open(self.filename, "rb") as f:
+            f.seek(self._offsets[self.keys[idx]])
+            return _read_record(f, self.filename)
+
+    def __len__(self):
+        return len(self.keys)
