@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional
 
 from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.base import MXNetError

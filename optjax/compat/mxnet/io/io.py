@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from typing import Any, List, Optional
+from typing import List, Optional
 
 import numpy as np
 
