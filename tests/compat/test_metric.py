@@ -137,3 +137,104 @@ def test_nan_before_updates():
     for name in ("acc", "mse", "f1"):
         assert math.isnan(mx.metric.create(name).get()[1])
         assert math.isnan(mx.metric.create(name).get_global()[1])
+
+
+# --- the intent of MXNet 1.x's own tests/python/unittest/test_metric.py (formulas as there)
+
+def test_config_round_trips_through_json():
+    for args in (("acc",), ("f1",), ("mcc",), ("perplexity", -1), ("pearsonr",), ("pcc",),
+                 ("nll_loss",), ("loss",), (["acc", "f1"],)):
+        metric = mx.metric.create(*args)
+        again = mx.metric.create(json.dumps(metric.get_config()))
+        assert metric.get_config() == again.get_config()
+
+
+def test_nll_loss_and_perplexity_formulas():
+    pred = mx.nd.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    metric = mx.metric.create("nll_loss")
+    metric.update([mx.nd.array([2, 1])], [pred])
+    expected = -(np.log(pred[0][2].asscalar()) + np.log(pred[1][1].asscalar())) / 2
+    np.testing.assert_allclose(metric.get()[1], expected, rtol=1e-7)
+    pred = mx.nd.array([[0.8, 0.2], [0.2, 0.8], [0, 1.]])
+    label = mx.nd.array([0, 1, 1])
+    p = pred.asnumpy()[np.arange(3), label.asnumpy().astype("int32")]
+    metric = mx.metric.create("perplexity", -1)
+    metric.update([label], [pred])
+    np.testing.assert_allclose(metric.get()[1], np.exp(-np.log(p).sum() / 3), rtol=1e-7)
+
+
+def test_binary_f1_and_mcc_formulas():
+    micro, macro = mx.metric.create("f1", average="micro"), mx.metric.F1(average="macro")
+    zero = ([mx.nd.array([0, 0])], [mx.nd.array([[0.9, 0.1], [0.8, 0.2]])])
+    for m in (micro, macro):
+        m.update(*zero)
+        assert m.get()[1] == 0.0
+        m.reset()
+    b1 = ([mx.nd.array([1, 0]), mx.nd.array([1, 0])],
+          [mx.nd.array([[0.1, 0.9], [0.5, 0.5]]), mx.nd.array([[0.85, 0.15], [1.0, 0.0]])])
+    b2 = ([mx.nd.array([0]), mx.nd.array([1])],
+          [mx.nd.array([[0.6, 0.4]]), mx.nd.array([[0.2, 0.8]])])
+    for m in (micro, macro):
+        m.update(*b1)
+    assert micro.num_inst == 4 and macro.num_inst == 1  # macro counts updates (MXNet 1.x)
+    np.testing.assert_almost_equal(micro.get()[1], 2. / 3)
+    np.testing.assert_almost_equal(macro.get()[1], 2. / 3)
+    for m in (micro, macro):
+        m.update(*b2)
+    np.testing.assert_almost_equal(micro.get()[1], 2. * 2 / (2 * 2 + 1))
+    np.testing.assert_almost_equal(macro.get()[1], (2. / 3 + 1.) / 2)
+    mcc = mx.metric.create("mcc", average="micro")
+    mcc.update(*b1)
+    np.testing.assert_almost_equal(mcc.get()[1], 2 / np.sqrt(1 * 2 * 2 * 3))
+    mcc.update(*b2)
+    tp, fp, fn, tn = 2, 0, 1, 3
+    np.testing.assert_almost_equal(
+        mcc.get()[1], (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
+
+
+def _cm_batch(cm):
+    ident = np.identity(len(cm))
+    labels, preds = [], []
+    for i, row in enumerate(cm):
+        for j, count in enumerate(row):
+            labels += [i] * count
+            preds += [ident[j]] * count
+    return [mx.nd.array(labels, dtype="int32")], [mx.nd.array(preds)]
+
+
+def test_pcc_agrees_with_mcc_and_the_multiclass_formula():
+    labels, preds = _cm_batch([[7, 3], [2, 5]])
+    pcc, mcc = mx.metric.create("pcc"), mx.metric.create("mcc")
+    pcc.update(labels, preds)
+    mcc.update(labels, preds)
+    np.testing.assert_almost_equal(pcc.get()[1], mcc.get()[1])
+    pcc.reset()
+    pcc.update(labels, [p.argmax(axis=1) for p in preds])
+    np.testing.assert_almost_equal(pcc.get()[1], mcc.get()[1])
+    cm = [[23, 13, 3], [7, 19, 11], [2, 5, 17]]
+    k = range(3)
+    ref = sum(cm[a][a] * cm[b][c] - cm[a][b] * cm[c][a] for a in k for b in k for c in k) / (
+        sum(sum(cm[a][b] for b in k) * sum(sum(cm[f][g] for g in k) for f in k if f != a)
+            for a in k)
+        * sum(sum(cm[b][a] for b in k) * sum(sum(cm[f][g] for f in k) for g in k if g != a)
+              for a in k)) ** 0.5
+    pcc.reset()
+    pcc.update(*_cm_batch(cm))
+    np.testing.assert_almost_equal(pcc.get()[1], ref)
+
+
+def test_single_array_input_and_2d_labels():
+    pred = mx.nd.array([[1, 2, 3, 4]])
+    for name, want in (("mse", 0.01), ("mae", 0.1), ("rmse", 0.1)):
+        m = mx.metric.create(name)
+        m.update(pred + 0.1, pred)
+        np.testing.assert_almost_equal(m.get()[1], want)
+    pred = mx.nd.array([[0.3, 0.7], [0, 1.], [0.4, 0.6], [0.8, 0.2], [0.3, 0.5], [0.6, 0.4]])
+    label = mx.nd.array([[0, 1, 1], [1, 0, 1]])
+    m = mx.metric.create("acc")
+    m.update([label], [pred])
+    assert m.get()[1] == (pred.asnumpy().argmax(1) == label.asnumpy().ravel()).mean()
+    a, b = mx.metric.create("loss"), mx.metric.create("loss")
+    a.update(None, [pred])
+    b.update(None, pred)
+    assert a.get() == b.get()
