@@ -138,6 +138,24 @@ def test_csviter(round_batch):
     assert_batches(run_epochs(it, 3), want["batches"])
 
 
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_csviter_integer_dtypes(dtype):
+    want = EXPECTED["csviter"][dtype]
+    it = mx.io.CSVIter(data_csv=str(FILES / "int_data.csv"), data_shape=(3,),
+                       label_csv=str(FILES / "int_label.csv"), batch_size=3, dtype=dtype)
+    # int64 is held as int32 here (JAX without 64-bit types); the values are MXNet's
+    held = [[name, shape, "int32"] for name, shape, _ in want["provide_data"]]
+    assert descs(it.provide_data) == held
+    got = run_epochs(it, 1)
+    assert_batches(got, want["batches"])
+    assert all(b.data[0].dtype == np.int32 for b in it)
+
+
+def test_csviter_with_fewer_examples_than_a_batch():
+    it = mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3,), batch_size=8)
+    assert_batches(run_epochs(it, 2), EXPECTED["csviter"]["short"]["batches"])
+
+
 def test_csviter_without_labels():
     want = EXPECTED["csviter"]["nolabel"]
     it = mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3, 1), batch_size=2)
@@ -190,6 +208,15 @@ def test_bad_arguments_are_named():
         mx.io.NDArrayIter(DATA, LABEL[:9], batch_size=2)
     with pytest.raises(TypeError, match="Input must be"):
         mx.io.NDArrayIter(3, batch_size=2)
+    with pytest.raises(MXNetError, match="dtype float64 is not supported"):
+        mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3,), batch_size=2,
+                      dtype="float64")
+    it = mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3,), batch_size=15)
+    with pytest.raises(MXNetError, match="number of input must be bigger than batch size"):
+        next(it)
+    with pytest.raises(MXNetError, match="holds 4 rows .* holds 7; they must match"):
+        mx.io.CSVIter(data_csv=str(FILES / "data.csv"), data_shape=(3,), batch_size=2,
+                      label_csv=str(FILES / "int_data.csv"), label_shape=(3,))
     with pytest.raises(MXNetError, match="not an idx file"):
         mx.io.MNISTIter(image=str(FILES / "data.csv"), label=str(FILES / "label.csv"))
 

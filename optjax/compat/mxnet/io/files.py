@@ -105,6 +105,16 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     return arr.astype(dtype.newbyteorder("="))
 
 
+def _as_jax_dtype(a: np.ndarray, what: str) -> np.ndarray:
+    if a.dtype == np.int64:
+        info = np.iinfo(np.int32)
+        if a.size and (a.min() < info.min or a.max() > info.max):
+            raise MXNetError("%s: int64 values outside the int32 range cannot be held (JAX runs "
+                             "without 64-bit types here)" % what)
+        return a.astype(np.int32)
+    return a
+
+
 class _BatchLoaderIter(_BatchHoldingIter):
     """MXNet's C++ ``BatchLoader`` over in-memory examples ``data[i]``, ``label[i]``."""
 
@@ -114,21 +124,20 @@ class _BatchLoaderIter(_BatchHoldingIter):
                 or batch_size <= 0:
             raise ValueError("batch_size must be a positive int, got %r" % (batch_size,))
         super().__init__(int(batch_size))
+        data, label = _as_jax_dtype(data, "data"), _as_jax_dtype(label, "label")
         self._data, self._label = data, label
         self._round_batch, self._drop_last = round_batch, drop_last
         self._index = index
         self._num = data.shape[0]
-        if round_batch and not drop_last and self._num < batch_size:
-            raise MXNetError("number of input must be bigger than batch size (%d examples, "
-                             "batch_size=%d)" % (self._num, batch_size))
         self._pos = 0
         self._overflow = 0
         self._buf_data = np.zeros((self.batch_size,) + data.shape[1:], data.dtype)
         self._buf_label = np.zeros((self.batch_size,) + label.shape[1:], label.dtype)
         self._buf_index = np.zeros(self.batch_size, np.uint64)
-        self.provide_data = [DataDesc(data_name, (self.batch_size,) + data.shape[1:], np.float32)]
+        self.provide_data = [DataDesc(data_name, (self.batch_size,) + data.shape[1:],
+                                      data.dtype.type)]
         self.provide_label = [DataDesc(label_name, (self.batch_size,) + label.shape[1:],
-                                       np.float32)]
+                                       label.dtype.type)]
         self.current_batch = None
 
     def reset(self):
@@ -158,6 +167,9 @@ class _BatchLoaderIter(_BatchHoldingIter):
         if self._round_batch:
             self._pos = 0
             while top < self.batch_size:
+                if self._pos >= self._num:
+                    raise MXNetError("number of input must be bigger than batch size (%d "
+                                     "examples, batch_size=%d)" % (self._num, self.batch_size))
                 self._take(top)
                 top += 1
                 self._overflow += 1
@@ -168,7 +180,8 @@ class _BatchLoaderIter(_BatchHoldingIter):
         return True
 
     def _make(self, pad):
-        return DataBatch([nd.array(self._buf_data)], [nd.array(self._buf_label)], pad=pad,
+        return DataBatch([nd.array(self._buf_data, dtype=self._buf_data.dtype)],
+                         [nd.array(self._buf_label, dtype=self._buf_label.dtype)], pad=pad,
                          index=self._buf_index.copy())
 
     def next(self) -> DataBatch:
@@ -179,8 +192,8 @@ class _BatchLoaderIter(_BatchHoldingIter):
         raise StopIteration
 
 
-def _load_csv(path: str, shape: Sequence[int], arg: str) -> np.ndarray:
-    rows = np.loadtxt(_require_file(path, arg), delimiter=",", dtype=np.float32, ndmin=2)
+def _load_csv(path: str, shape: Sequence[int], arg: str, dtype=np.float32) -> np.ndarray:
+    rows = np.loadtxt(_require_file(path, arg), delimiter=",", dtype=dtype, ndmin=2)
     shape = tuple(int(s) for s in shape)
     if rows.shape[1] != int(np.prod(shape)):
         raise MXNetError("%s: each row of %r holds %d values but the shape %s needs %d"
@@ -188,20 +201,32 @@ def _load_csv(path: str, shape: Sequence[int], arg: str) -> np.ndarray:
     return rows.reshape((rows.shape[0],) + shape)
 
 
+def _csv_dtype(dtype) -> np.dtype:
+    name = "float32" if dtype is None else np.dtype(dtype).name
+    if name not in ("float32", "int32", "int64"):
+        raise MXNetError("CSVIter: dtype %s is not supported (float32, int32 or int64)" % name)
+    return np.dtype(name)
+
+
 def CSVIter(data_csv: str, data_shape, batch_size: int, label_csv: Optional[str] = None,
             label_shape=(1,), round_batch: bool = True, dtype=None, data_name: str = "data",
             label_name: str = "softmax_label", **kwargs) -> DataIter:
     """Batches of rows of a comma-separated file (``data_csv``, one example per row,
     reshaped to ``data_shape``) with labels from ``label_csv`` (zeros when absent;
-    ``label_shape=(1,)`` gives labels of shape ``(batch_size,)``)."""
-    data = _load_csv(data_csv, data_shape, "data_csv")
+    ``label_shape=(1,)`` gives labels of shape ``(batch_size,)``); ``dtype`` of data and
+    labels: ``'float32'`` (default), ``'int32'`` or ``'int64'`` (held as int32 here, JAX
+    running without 64-bit types: values outside int32 raise rather than wrap)."""
+    dtype = _csv_dtype(dtype)
+    data = _load_csv(data_csv, data_shape, "data_csv", dtype)
     if label_csv is None or label_csv == "NULL":
-        label = np.zeros((data.shape[0],) + tuple(label_shape), np.float32)
+        label = np.zeros((data.shape[0],) + tuple(label_shape), dtype)
     else:
-        label = _load_csv(label_csv, label_shape, "label_csv")
+        label = _load_csv(label_csv, label_shape, "label_csv", dtype)
         if label.shape[0] != data.shape[0]:
-            raise MXNetError("label_csv %r holds %d rows but data_csv %r holds %d"
-                             % (label_csv, label.shape[0], data_csv, data.shape[0]))
+            # MXNet fails on fewer label rows; with more, its threaded parsers pair rows
+            # differently from epoch to epoch: refused here
+            raise MXNetError("label_csv %r holds %d rows but data_csv %r holds %d; they must "
+                             "match" % (label_csv, label.shape[0], data_csv, data.shape[0]))
     if tuple(label_shape) == (1,):
         label = label.reshape(label.shape[0])
     return _BatchLoaderIter(data, label, batch_size, round_batch, False, data_name, label_name,

@@ -117,6 +117,18 @@ def gen_io():
                            batch_size=3, round_batch=rb)
         res["round_%s" % rb] = {"batches": batches(it, 3), "provide_data": descs(it.provide_data),
                                 "provide_label": descs(it.provide_label)}
+    int_data = os.path.join(FILES, "int_data.csv")
+    int_label = os.path.join(FILES, "int_label.csv")
+    np.savetxt(int_data, np.arange(12).reshape(4, 3) + 200000001, delimiter=",", fmt="%d")
+    np.savetxt(int_label, np.arange(4) * 7, delimiter=",", fmt="%d")
+    for dt in ("int32", "int64"):
+        it = mx.io.CSVIter(data_csv=int_data, data_shape=(3,), label_csv=int_label,
+                           batch_size=3, dtype=dt)
+        res[dt] = {"batches": batches(it, 1), "provide_data": descs(it.provide_data),
+                   "provide_label": descs(it.provide_label)}
+    # fewer examples than a batch: wrapped once (pad 1)
+    it = mx.io.CSVIter(data_csv=csv_data, data_shape=(3,), batch_size=8)
+    res["short"] = {"batches": batches(it, 2)}
     it = mx.io.CSVIter(data_csv=csv_data, data_shape=(3, 1), batch_size=2)
     res["nolabel"] = {"batches": batches(it, 1), "provide_data": descs(it.provide_data),
                       "provide_label": descs(it.provide_label)}
