@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, List, Tuple
 
+import jax
 import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.ndarray.ndarray import from_jax
 
 __all__ = ["init_data", "getdata_by_idx", "slice_along_batch_axis"]
 
@@ -56,5 +58,9 @@ def getdata_by_idx(data, idx):
 
 
 def slice_along_batch_axis(data: nd.NDArray, start: int, end: int, batch_axis: int) -> nd.NDArray:
-    """``data[start:end]`` along ``batch_axis``."""
-    return data.slice_axis(axis=batch_axis, begin=start, end=end)
+    """A copy of ``data[start:end]`` along ``batch_axis`` (MXNet's ``slice_axis``).
+
+    Sliced with ``lax.dynamic_slice``, whose start is an operand: one compiled slice per
+    batch size, not one per batch position."""
+    value = jax.lax.dynamic_slice_in_dim(data._data, start, end - start, batch_axis)
+    return from_jax(value, data._ctx)
