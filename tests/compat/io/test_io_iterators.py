@@ -228,3 +228,67 @@ def test_databatch_and_datadesc():
     assert mx.io.DataDesc.get_list([("a", (1,))], [("a", np.int32)])[0].dtype == np.int32
     with pytest.raises(TypeError, match="data must be a list"):
         mx.io.DataBatch(mx.nd.ones((2,)))
+
+
+# --- the intent of MXNet 1.x's tests/python/unittest/test_io.py (test_NDArrayIter)
+
+def _iter_data(kind):
+    data = np.ones((1000, 2, 2), np.float32) * (np.arange(1000) / 100)[:, None, None]
+    labels = (np.arange(1000) / 100).reshape(1000, 1).astype(np.float32)
+    if kind == "NDArray":
+        return mx.nd.array(data), mx.nd.array(labels)
+    return data, labels
+
+
+@pytest.mark.parametrize("kind", ["NDArray", "ndarray"])
+@pytest.mark.parametrize("variant", ["single", "list", "list_nolabel", "dict", "empty_label"])
+def test_mxnet_last_batch_handle_counts(kind, variant):
+    data, labels = _iter_data(kind)
+    if variant == "list":
+        data = [data, data]
+    elif variant == "list_nolabel":
+        data, labels = [data, data], None
+    elif variant == "dict":
+        data = {"data1": data, "data2": data}
+    elif variant == "empty_label":
+        labels = []
+    labelled = labels is not None and len(labels) != 0
+    label_counts = {"pad": (124, 100), "discard": (100, 96), "roll_over": (100, 96)}
+    batch_counts = {"pad": 8, "discard": 7, "roll_over": 7}
+    cache = None
+    for handle in ("pad", "discard", "roll_over"):
+        it = mx.io.NDArrayIter(data, labels, 128, False, last_batch_handle=handle)
+        count = 0
+        counts = [0] * 10
+        for batch in it:
+            if isinstance(data, (list, dict)):
+                assert len(batch.data) == 2
+            if labelled:
+                label = batch.label[0].asnumpy().flatten()
+                assert (batch.data[0].asnumpy()[:, 0, 0] == label).all()
+                for v in label:
+                    counts[int(v)] += 1
+            else:
+                assert not batch.label
+            count += 1
+            if handle == "pad" and count == batch_counts["pad"]:
+                cache = batch.data[0].asnumpy()
+        if labelled:
+            assert (counts[0], counts[8]) == label_counts[handle], handle
+        assert count == batch_counts[handle]
+    it.reset()  # roll_over: the first batch of the next epoch is the padded last batch
+    np.testing.assert_array_equal(it.next().data[0].asnumpy(), cache)
+
+
+@pytest.mark.parametrize("variant", ["single", "list", "dict_nolabel"])
+def test_mxnet_shuffle_maps_through_idx(variant):
+    data, labels = _iter_data("ndarray")
+    data, labels = data[:40], labels[:40]
+    if variant == "list":
+        data = [data, data]
+    elif variant == "dict_nolabel":
+        data, labels = {"data1": data, "data2": data}, None
+    plain = [b.data[0].asnumpy() for b in mx.io.NDArrayIter(data, labels, 1, False)]
+    it = mx.io.NDArrayIter(data, labels, 1, True)
+    for i, batch in enumerate(it):
+        np.testing.assert_array_equal(batch.data[0].asnumpy(), plain[it.idx[i]])
