@@ -107,6 +107,40 @@ def test_dataloader_custom_batchify_and_transform():
     np.testing.assert_array_equal(x.asnumpy(), X[:5] * 2)
 
 
+# --- the intent of MXNet 1.x's tests/python/unittest/test_gluon_data.py
+
+def test_mxnet_list_and_multi_worker_datasets():
+    for num_workers in range(3):
+        loader = gdata.DataLoader([([1, 2], 0), ([3, 4], 1)], batch_size=1,
+                                  num_workers=num_workers)
+        assert [(d.asnumpy().tolist(), lab.asnumpy().tolist()) for d, lab in loader] \
+            == [([[1, 2]], [0]), ([[3, 4]], [1])]
+
+    class Full(gdata.Dataset):
+        def __len__(self):
+            return 20
+
+        def __getitem__(self, key):
+            return mx.nd.full((10,), key)
+    for thread_pool in (True, False):
+        loader = gdata.DataLoader(Full(), batch_size=1, num_workers=5, thread_pool=thread_pool)
+        assert all((batch.asnumpy() == i).all() for i, batch in enumerate(loader))
+    first = next(iter(gdata.DataLoader(np.random.rand(99, 20), batch_size=8, num_workers=8)))
+    assert first.shape == (8, 20)
+    item = next(iter(gdata.DataLoader(mx.nd.ones(5), batchify_fn=lambda a: a, num_workers=1,
+                                      batch_size=2)))
+    assert item is not None
+
+
+def test_mxnet_dataloader_context():
+    dataset = gdata.ArrayDataset(np.random.uniform(size=(10, 20)))
+    assert all(x.context == mx.cpu(0) for x in gdata.DataLoader(dataset, 8))
+    assert all(x.context == mx.cpu_pinned(0)
+               for x in gdata.DataLoader(dataset, 8, pin_memory=True))
+    assert all(x.context == mx.cpu_pinned(1)
+               for x in gdata.DataLoader(dataset, 8, pin_memory=True, pin_device_id=1))
+
+
 def test_bad_arguments_are_named():
     ds = gdata.ArrayDataset(X, Y)
     with pytest.raises(ValueError, match="batch_size must be specified"):

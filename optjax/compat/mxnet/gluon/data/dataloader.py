@@ -2,9 +2,10 @@
 of a dataset, drawn through a :class:`BatchSampler` and stacked by ``batchify_fn``.
 
 Batches are built in the calling process: ``num_workers``, ``thread_pool``,
-``prefetch``, ``timeout``, ``pin_memory`` and ``auto_reload`` are accepted for
-compatibility and change nothing but speed in MXNet, so the batches (and, under
-``numpy.random.seed``, the shuffled order) are MXNet's.
+``prefetch``, ``timeout`` and ``auto_reload`` are accepted for compatibility and
+change nothing but speed in MXNet, so the batches (and, under
+``numpy.random.seed``, the shuffled order) are MXNet's. ``pin_memory=True`` puts
+the batches on ``cpu_pinned(pin_device_id)`` as MXNet does.
 
 Example:
     >>> import numpy as np
@@ -21,6 +22,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.context import cpu_pinned
 from optjax.compat.mxnet.gluon.data import sampler as _sampler
 from optjax.compat.mxnet.gluon.data.dataset import ArrayDataset
 
@@ -40,6 +42,14 @@ def default_batchify_fn(data):
 
 
 default_mp_batchify_fn = default_batchify_fn
+
+
+def _as_in_context(data, ctx):
+    if isinstance(data, nd.NDArray):
+        return data.as_in_context(ctx)
+    if isinstance(data, (list, tuple)):
+        return type(data)(_as_in_context(d, ctx) for d in data)
+    return data
 
 
 class DataLoader:
@@ -90,6 +100,11 @@ class DataLoader:
         self.auto_reload = auto_reload
 
     def __iter__(self):
+        for batch in self._batches():
+            yield _as_in_context(batch, cpu_pinned(self._pin_device_id)) if self._pin_memory \
+                else batch
+
+    def _batches(self):
         fast = isinstance(self._dataset, ArrayDataset) and self._batchify_fn in (
             default_batchify_fn, default_mp_batchify_fn)
         for batch in self._batch_sampler:
