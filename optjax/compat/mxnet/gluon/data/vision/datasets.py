@@ -18,9 +18,11 @@ from __future__ import annotations
 import os
 from typing import Callable, List, Optional
 
+import jax.numpy as jnp
 import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.ndarray.ndarray import from_jax
 from optjax.compat.mxnet.gluon.data.dataset import Dataset
 from optjax.compat.mxnet.io.files import read_idx
 
@@ -49,9 +51,17 @@ class _LocalDataset(Dataset):
         self._get_data()
 
     def __getitem__(self, idx):
+        data = self._item(idx)
         if self._transform is not None:
-            return self._transform(self._data[idx], self._label[idx])
-        return self._data[idx], self._label[idx]
+            return self._transform(data, self._label[idx])
+        return data, self._label[idx]
+
+    def _item(self, idx):
+        """Image ``idx`` as a new NDArray (MXNet returns a view of ``_data``; a copy made
+        from the host array avoids compiling one slice per index)."""
+        if isinstance(idx, (int, np.integer)):
+            return from_jax(jnp.asarray(self._host[idx]))
+        return self._data[idx]
 
     def __len__(self):
         return len(self._label)
@@ -81,6 +91,7 @@ class MNIST(_LocalDataset):
                              % (type(self).__name__, found[0], data.shape[0], found[1],
                                 label.shape[0]))
         data = data.reshape(len(label), 28, 28, 1)
+        self._host = data
         self._data = nd.array(data, dtype=data.dtype)
         self._label = label
 
@@ -127,5 +138,6 @@ class CIFAR10(_LocalDataset):
                                     "root=)" % (type(self).__name__, files, self._root))
         data, label = zip(*(self._read_batch(os.path.join(base, f)) for f in files))
         data = np.concatenate(data)
+        self._host = data
         self._data = nd.array(data, dtype=data.dtype)
         self._label = np.concatenate(label)

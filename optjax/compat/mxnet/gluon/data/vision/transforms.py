@@ -26,9 +26,12 @@ from __future__ import annotations
 import random
 from typing import Callable, Sequence, Tuple, Union
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.ndarray.ndarray import from_jax
 
 __all__ = ["Transform", "Compose", "Cast", "ToTensor", "Normalize", "Resize", "CenterCrop",
            "RandomResizedCrop", "RandomFlipLeftRight", "RandomFlipTopBottom", "imresize"]
@@ -41,6 +44,24 @@ def _np(x) -> np.ndarray:
 def _out(a: np.ndarray) -> nd.NDArray:
     a = np.asarray(a)
     return nd.array(a, dtype=a.dtype if a.dtype != np.float64 else np.float32)
+
+
+def _run(fn: Callable, x, *args) -> nd.NDArray:
+    """``fn`` (a jitted JAX function) on ``x``'s array: one compiled call per input shape,
+    on the device holding ``x`` (numpy inputs are moved to the default device)."""
+    if isinstance(x, nd.NDArray):
+        return from_jax(fn(x._data, *args), x._ctx)
+    return from_jax(fn(jnp.asarray(np.asarray(x)), *args))
+
+
+@jax.jit
+def _to_tensor(a):
+    return jnp.moveaxis(a.astype(jnp.float32) / jnp.float32(255.0), -1, -3)
+
+
+@jax.jit
+def _normalize(a, mean, std):
+    return (a.astype(jnp.float32) - mean[:, None, None]) / std[:, None, None]
 
 
 class Transform:
@@ -93,12 +114,10 @@ class ToTensor(Transform):
     """HWC (or NHWC) in [0, 255] -> CHW (NCHW) float32 in [0, 1]."""
 
     def forward(self, x, *args):
-        a = _np(x)
-        if a.ndim not in (3, 4):
+        if len(x.shape) not in (3, 4):
             raise ValueError("ToTensor: expected an HWC image or an NHWC batch, got shape %s"
-                             % (a.shape,))
-        a = a.astype(np.float32) / np.float32(255.0)
-        return _out(np.moveaxis(a, -1, -3))
+                             % (tuple(x.shape),))
+        return _run(_to_tensor, x)
 
 
 class Normalize(Transform):
@@ -111,20 +130,19 @@ class Normalize(Transform):
         self._std = std
 
     def forward(self, x, *args):
-        a = _np(x).astype(np.float32)
-        if a.ndim not in (3, 4):
+        shape = tuple(x.shape)
+        if len(shape) not in (3, 4):
             raise ValueError("Normalize: expected a CHW image or an NCHW batch, got shape %s"
-                             % (a.shape,))
-        channels = a.shape[-3]
+                             % (shape,))
+        channels = shape[-3]
         mean = np.asarray(self._mean, np.float32).reshape(-1)
         std = np.asarray(self._std, np.float32).reshape(-1)
         for name, v in (("mean", mean), ("std", std)):
             if v.size not in (1, channels):
                 raise ValueError("Normalize: %s has %d values but the input has %d channels"
                                  % (name, v.size, channels))
-        mean = np.broadcast_to(mean, (channels,))[:, None, None]
-        std = np.broadcast_to(std, (channels,))[:, None, None]
-        return _out((a - mean) / std)
+        return _run(_normalize, x, np.broadcast_to(mean, (channels,)),
+                    np.broadcast_to(std, (channels,)))
 
 
 def _axis_coords(n_out: int, n_in: int, interpolation: int):
