@@ -316,9 +316,10 @@ class NDArrayIter(DataIter):
         self.data = init_data(data, allow_empty=False, default_name=data_name)
         self.label = init_data(label, allow_empty=True, default_name=label_name)
         self.layout = layout
-        axis = self.layout.find("N")
-        lengths = [(k, v.shape[axis]) for k, v in self.data + self.label]
-        if any(n != lengths[0][1] for _, n in lengths):
+        # MXNet counts (and shuffles) examples along axis 0 whatever the layout; with the
+        # batch axis first, every input must hold that many
+        lengths = [(k, v.shape[0]) for k, v in self.data + self.label]
+        if self.layout.find("N") == 0 and any(n != lengths[0][1] for _, n in lengths):
             raise ValueError("NDArrayIter: data and label must hold the same number of examples "
                              "along the batch axis; got %s"
                              % ", ".join("%s: %d" % kv for kv in lengths))
