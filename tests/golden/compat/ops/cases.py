@@ -79,7 +79,9 @@ add(C("LeakyReLU", [("data", n(2, 3, 4)), ("gamma", u((1,), 0.1, 0.5))], dict(ac
 add(C("LeakyReLU", [("data", n(3, 4))], dict(act_type="elu", slope=0.7), id="LeakyReLU_elu"))
 add(C("LeakyReLU", [("data", n(3, 4))], dict(act_type="selu"), id="LeakyReLU_selu"))
 add(C("LeakyReLU", [("data", n(3, 4))], dict(act_type="gelu"), id="LeakyReLU_gelu"))
-add(C("LeakyReLU", [("data", n(3, 4))], dict(act_type="rrelu"), id="LeakyReLU_rrelu_predict"))
+# MXNet's rrelu backward in predict mode reads a mask it did not fill (varies run to run): forward only.
+add(C("LeakyReLU", [("data", n(3, 4))], dict(act_type="rrelu"), id="LeakyReLU_rrelu_predict",
+      backward=False))
 for op in ["softmax", "log_softmax", "softmin"]:
     add(C(op, [("data", n(3, 5))]))
     add(C(op, [("data", n(3, 4, 2))], dict(axis=1, temperature=2.0), id=f"{op}_axis1_T2"))
@@ -115,8 +117,10 @@ add(C("SoftmaxOutput", [("data", n(2, 3, 2)), ("label", i((2, 3), 0, 6))],
       dict(normalization="batch"), nograd=["label"], id="SoftmaxOutput_3d_batch"))
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(smooth_alpha=0.1),
       nograd=["label"], id="SoftmaxOutput_smooth"))
+# MXNet 1.9.1's imperative backward with out_grad=True multiplies by the output, not the head
+# gradient (measured): forward only.
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(out_grad=True),
-      nograd=["label"], id="SoftmaxOutput_out_grad"))
+      nograd=["label"], id="SoftmaxOutput_out_grad", backward=False))
 add(C("SoftmaxOutput", [("data", n(3, 4)), ("label", u((3, 4), 0, 1))], nograd=["label"],
       id="SoftmaxOutput_prob_label"))
 for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
