@@ -184,3 +184,13 @@ KNOWN_KERNEL_DISAGREEMENTS = {
                          "MKLDNN's forward (measured max |diff| 3.4); the shim matches MKLDNN, "
                          "which agrees with Convolution's transpose"),
 }
+
+
+def test_every_attribute_is_annotated():
+    """Attribute types parse string attributes (symbol JSON); every attribute needs one."""
+    import inspect
+    missing = [f"{op.name}.{p.name}" for op in set(registry.OPS.values())
+               for p in op.signature.parameters.values()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("key", "is_train")
+               and p.annotation is inspect.Parameter.empty]
+    assert not missing, missing

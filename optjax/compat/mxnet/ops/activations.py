@@ -136,3 +136,15 @@ def _softmax_family(name, fn, sign):
 register("softmax", ("data", "length"))(_softmax_family("softmax", jax.nn.softmax, 1))
 register("log_softmax", ("data", "length"))(_softmax_family("log_softmax", jax.nn.log_softmax, 1))
 register("softmin", ("data", "length"))(_softmax_family("softmin", jax.nn.softmax, -1))
+
+
+@register("hard_sigmoid", ("data",))
+def hard_sigmoid(data, *, alpha: float = 0.2, beta: float = 0.5):
+    """``max(0, min(1, alpha * x + beta))``."""
+    return jnp.clip(data * jnp.asarray(alpha, data.dtype) + jnp.asarray(beta, data.dtype), 0, 1)
+
+
+@register("SoftmaxActivation", ("data",))
+def softmax_activation(data, *, mode: str = "instance"):
+    """Softmax over the last axis (``mode='instance'``) or over axis 1 (``'channel'``)."""
+    return jax.nn.softmax(data, axis=1 if mode == "channel" else -1)

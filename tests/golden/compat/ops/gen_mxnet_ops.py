@@ -67,7 +67,8 @@ def run_case(mx, case):
     if case["backward"]:
         for k in grad_names:
             arrays[k].attach_grad()
-    fn = getattr(nd, case["op"], None) or getattr(nd._internal, case["op"])
+    fn = getattr(nd, case["op"], None) or getattr(nd._internal, case["op"], None) or getattr(
+        nd.linalg, case["op"].replace("linalg_", ""))
     with autograd.record(train_mode=case["train"]):
         out = fn(*arrays.values(), **attrs_of(case))
     outs = out if isinstance(out, (list, tuple)) else [out]
