@@ -232,3 +232,49 @@ def probe_iteration_and_misc(mx, np):
     rows = [r.shape for r in x]
     return {"rows": [list(r) for r in rows], "size": x.size, "ndim": x.ndim, "T": _a(x.T),
             "str_dtype": str(x.dtype), "stype": x.stype}
+
+
+def probe_view_sees_parent_writes(mx, np):
+    x = _base(mx, np)
+    y = x[1]
+    z = x[1:3]
+    x[1] = 42
+    x[2, 0] = -3
+    x += 1
+    return {"y": _a(y), "z": _a(z)}
+
+
+def probe_out_into_view(mx, np):
+    x = _base(mx, np)
+    mx.nd.elemwise_add(mx.nd.ones((4,)), mx.nd.ones((4,)), out=x[1])
+    mx.nd.ones((2, 4), out=x[1:3]) if False else None
+    w = mx.nd.zeros((3,))
+    r = mx.nd.ones((3,), out=w) if _accepts_out(mx) else w
+    return {"x": _a(x), "w_after_ones_out": _a(w), "r_is_w": r is w}
+
+
+def _accepts_out(mx):
+    try:
+        mx.nd.ones((1,), out=mx.nd.zeros((1,)))
+        return True
+    except TypeError:
+        return False
+
+
+def probe_pickle_roundtrip(mx, np):
+    import pickle
+    x = mx.nd.array([[1.5, 2.5], [3.5, 4.5]], dtype="float16")
+    y = pickle.loads(pickle.dumps(x))
+    return {"y": _a(y), "ctx": str(y.context)}
+
+
+def probe_dtype_mismatch_message(mx, np):
+    a = mx.nd.ones((2,))
+    b = mx.nd.ones((2,), dtype="int32")
+    try:
+        (a + b).asnumpy()
+    except Exception as e:  # noqa: BLE001
+        text = str(e)
+        return {"type": type(e).__name__, "mentions_incompatible": "ncompatible attr" in text,
+                "mentions_dtypes": "float32" in text and "int32" in text}
+    return {"type": None}
