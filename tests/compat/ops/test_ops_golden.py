@@ -194,3 +194,14 @@ def test_every_attribute_is_annotated():
                if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("key", "is_train")
                and p.annotation is inspect.Parameter.empty]
     assert not missing, missing
+
+
+SHAPED = [c for c in CASES if "param_shapes" in c]
+
+
+@pytest.mark.parametrize("case", SHAPED, ids=[c["id"] for c in SHAPED])
+def test_param_shapes_match_mxnet_infer_shape(case):
+    op = registry.get(case["op"])
+    data_shape = DATA[f"{case['id']}/in/{case['inputs'][0][0]}"].shape
+    got = op.param_shapes(data_shape, **_attrs(case)) if op.param_shapes else {}
+    assert {k: list(v) for k, v in got.items()} == case["param_shapes"]

@@ -378,3 +378,8 @@ add(C("linalg_trsm", [("A", tril), ("B", n(2, 3, 4))], dict(alpha=1.5)))
 add(C("linalg_trsm", [("A", tril), ("B", n(2, 4, 3))], dict(rightside=True, transpose=True),
       id="linalg_trsm_right_t"))
 add(C("linalg_trmm", [("A", tril), ("B", n(2, 3, 4))], dict(transpose=True)))
+
+# Operators whose weight shapes MXNet infers from the data shape (``param_shapes``): the
+# generator records ``mx.sym.<op>(...).infer_shape(data=...)`` for their cases.
+PARAM_OPS = ["FullyConnected", "Convolution", "Deconvolution", "BatchNorm", "Embedding",
+             "LeakyReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]
