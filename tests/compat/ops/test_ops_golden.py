@@ -33,6 +33,11 @@ TOLERANCE = {
     "Convolution_3d": (1e-5, 1e-5), "Deconvolution": (1e-5, 1e-5),
     "Deconvolution_grouped_bias": (1e-5, 1e-5), "Deconvolution_target_shape": (1e-5, 1e-5),
     "Deconvolution_target_shape_odd": (1e-5, 1e-5), "Deconvolution_1d": (1e-5, 1e-5),
+    # float16: the shim computes half-precision activations and softmax in float32 and rounds
+    # once; MXNet rounds intermediate float16 results (softmax accumulates in float16 unless
+    # MXNET_SAFE_ACCUMULATION=1). Measured: one float16 ulp on outputs (max |diff| 2.4e-4),
+    # gradients within 1e-3 absolute.
+    "softmax_f16": (1e-3, 1e-3), "Activation_f16": (1e-3, 1e-3), "sum_f16": (1e-3, 1e-3),
 }
 # Outputs MXNet returns that the shim does not (not part of the operator's result).
 VISIBLE_OUTPUTS = {"LeakyReLU_rrelu_predict": 1}  # MXNet's nd also returns rrelu's mask

@@ -383,3 +383,10 @@ add(C("linalg_trmm", [("A", tril), ("B", n(2, 3, 4))], dict(transpose=True)))
 # generator records ``mx.sym.<op>(...).infer_shape(data=...)`` for their cases.
 PARAM_OPS = ["FullyConnected", "Convolution", "Deconvolution", "BatchNorm", "Embedding",
              "LeakyReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]
+
+# ---- float16 (MXNet's CPU kernels accumulate float16 in float32 for some operators)
+F16 = "float16"
+# (MXNet's reference CPU kernels have no float16 FullyConnected or Convolution.)
+add(C("softmax", [("data", n(3, 5, dtype=F16))], id="softmax_f16"))
+add(C("Activation", [("data", n(3, 4, dtype=F16))], dict(act_type="sigmoid"), id="Activation_f16"))
+add(C("sum", [("data", n(3, 40, dtype=F16))], dict(axis=1), id="sum_f16"))
