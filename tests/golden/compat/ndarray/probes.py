@@ -278,3 +278,20 @@ def probe_dtype_mismatch_message(mx, np):
         return {"type": type(e).__name__, "mentions_incompatible": "ncompatible attr" in text,
                 "mentions_dtypes": "float32" in text and "int32" in text}
     return {"type": None}
+
+
+def probe_operator_methods(mx, np):
+    x = mx.nd.array([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    idx = mx.nd.array([2, 0])
+    return {"topk": _a(x.topk(k=2)), "sort": _a(x.sort()), "argsort": _a(x.argsort()),
+            "softmax": _a(x.softmax()), "log_softmax": _a(x.log_softmax(axis=0)),
+            "one_hot": _a(idx.one_hot(3)), "pick": _a(x.pick(idx)),
+            "take": _a(x.take(idx)), "tile": _a(x.tile((1, 2))), "repeat": _a(x.repeat(2, axis=0)),
+            "flip": _a(x.flip(1)), "clip": _a(x.clip(0, 2)), "broadcast_to":
+            _a(x[0:1].broadcast_to((3, 3))), "split": [_a(p) for p in x.split(num_outputs=3, axis=1)],
+            "norm": _a(x.norm()), "argmax": _a(x.argmax(axis=1)), "sum": _a(x.sum(axis=0, keepdims=True)),
+            "relu": _a(x.relu()), "sigmoid": _a(x.sigmoid()), "square": _a(x.square()),
+            "diag": _a(x.diag()), "flatten": _a(x.flatten()), "expand_dims": _a(x.expand_dims(0)),
+            "transpose": _a(x.transpose()), "swapaxes": _a(x.swapaxes(0, 1)),
+            "slice_axis": _a(x.slice_axis(axis=1, begin=0, end=2)), "zeros_like": _a(x.zeros_like()),
+            "abs": _a(x.abs()), "mean": _a(x.mean()), "max": _a(x.max(axis=1))}
