@@ -176,3 +176,25 @@ def make_loss(data, *, grad_scale: float = 1.0, valid_thresh: float = 0.0,
 
     f.defvjp(fwd, bwd)
     return f(data)
+
+
+@register("SVMOutput", ("data", "label"))
+def svm_output(data, label, *, margin: float = 1.0, regularization_coefficient: float = 1.0,
+               use_linear: bool = False):
+    """Identity forward; backward the (squared, or with ``use_linear`` plain) hinge loss's
+    gradient into ``data`` (rows ``(N, K)``, integer labels; ``C = regularization_coefficient``):
+    at the label ``-C * 2 (margin - x)`` where ``margin > x`` (``-C`` with ``use_linear``),
+    elsewhere ``C * 2 (margin + x)`` where ``margin > -x`` (``C`` with ``use_linear``)."""
+
+    def gradient(out, lab):
+        x = out.reshape(out.shape[0], -1)
+        hot = jax.nn.one_hot(lab.reshape(-1).astype(jnp.int32), x.shape[1], dtype=jnp.bool_)
+        c = jnp.asarray(regularization_coefficient, x.dtype)
+        m = jnp.asarray(margin, x.dtype)
+        if use_linear:
+            g = jnp.where(hot, -(m > x).astype(x.dtype), (m > -x).astype(x.dtype)) * c
+        else:
+            g = jnp.where(hot, jnp.where(m > x, -2 * (m - x), 0), jnp.where(m > -x, 2 * (m + x), 0)) * c
+        return g.reshape(out.shape)
+
+    return _with_gradient(lambda x: x, gradient)(data, label)

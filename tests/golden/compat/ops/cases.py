@@ -390,3 +390,7 @@ F16 = "float16"
 add(C("softmax", [("data", n(3, 5, dtype=F16))], id="softmax_f16"))
 add(C("Activation", [("data", n(3, 4, dtype=F16))], dict(act_type="sigmoid"), id="Activation_f16"))
 add(C("sum", [("data", n(3, 40, dtype=F16))], dict(axis=1), id="sum_f16"))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(margin=0.8, regularization_coefficient=1.5),
+      nograd=["label"]))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(use_linear=True), nograd=["label"],
+      id="SVMOutput_linear"))
