@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import optjax.compat.mxnet as mx
 from optjax.compat.mxnet import autograd, nd
 from optjax.compat.mxnet.ops import registry
 
