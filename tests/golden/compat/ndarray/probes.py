@@ -295,3 +295,28 @@ def probe_operator_methods(mx, np):
             "transpose": _a(x.transpose()), "swapaxes": _a(x.swapaxes(0, 1)),
             "slice_axis": _a(x.slice_axis(axis=1, begin=0, end=2)), "zeros_like": _a(x.zeros_like()),
             "abs": _a(x.abs()), "mean": _a(x.mean()), "max": _a(x.max(axis=1))}
+
+
+def probe_more_indexing(mx, np):
+    x = mx.nd.array(np.arange(24, dtype="float32").reshape(2, 3, 4))
+    from_np_int = x[np.int64(1)]
+    out = {}
+    for name, fn in [("a", lambda: x[1, :2]), ("b", lambda: x[:, 1:3]), ("c", lambda: x[..., 1]),
+                     ("d", lambda: x[None]), ("e", lambda: x[-1, -1]), ("f", lambda: x[1, 2, -1]),
+                     ("g", lambda: x[:, :, ::-1]), ("h", lambda: x[0:1, 1]),
+                     ("i", lambda: x[1][2]), ("j", lambda: x[:, [0, 2]]),
+                     ("k", lambda: x[mx.nd.array([1, 0]), 1]), ("l", lambda: x[1:0])]:
+        out[name] = _try(lambda: _a(fn()))
+    out["np_int"] = _a(from_np_int)
+    return out
+
+
+def probe_more_setitem(mx, np):
+    x = mx.nd.zeros((3, 4))
+    x[1:3, 1] = 5
+    x[0] = mx.nd.array([1, 2, 3, 4])
+    x[:, 0] = np.array([7, 8, 9])
+    x[2] += 1
+    y = mx.nd.zeros((2, 3))
+    err = _try(lambda: y.__setitem__(slice(None), mx.nd.ones((3, 2))))
+    return {"x": _a(x), "bad_shape": err if isinstance(err, str) else _a(y)}
