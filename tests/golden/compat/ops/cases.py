@@ -394,3 +394,18 @@ add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(margin=0.8, regula
       nograd=["label"]))
 add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(use_linear=True), nograd=["label"],
       id="SVMOutput_linear"))
+add(C("amp_cast", [("data", n(3, 4))], dict(dtype="float16")))
+add(C("amp_cast", [("data", i((3,), 0, 5, "int32"))], dict(dtype="float16"), backward=False,
+      id="amp_cast_int"))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3)), ("data2", i((2,), 0, 3, "int32"))],
+      dict(num_outputs=3), backward=False, mkldnn_error=True))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3))],
+      dict(num_outputs=2, cast_narrow=True), backward=False, id="amp_multicast_narrow",
+      mkldnn_error=True))  # MKLDNN: "unknown type for MKLDNN :2" (float16)
+add(C("all_finite", [("data", v([1.0, 2.0, 3.0]))], backward=False))
+add(C("all_finite", [("data", v([1.0, float("inf"), 3.0]))], backward=False, id="all_finite_inf"))
+add(C("multi_all_finite", [("data0", v([1.0])), ("data1", v([float("nan"), 1.0]))],
+      dict(num_arrays=2), backward=False))
+add(C("Crop", [("data0", n(1, 2, 6, 7))], dict(num_args=1, offset=(1, 2), h_w=(3, 4))))
+add(C("Crop", [("data0", n(1, 2, 6, 7)), ("data1", n(1, 3, 4, 3))], dict(num_args=2, center_crop=True),
+      nograd=["data1"], id="Crop_like_center"))
