@@ -63,6 +63,7 @@ def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float 
     bound executor; the head gradient is not used).
 
     >>> import jax, jax.numpy as jnp
+    >>> from optjax.compat.mxnet.ops.loss_outputs import softmax_output
     >>> x, label = jnp.zeros((2, 2)), jnp.array([1.0, 0.0])
     >>> jax.grad(lambda x: (3 * softmax_output(x, label, normalization="batch")).sum())(x).tolist()
     [[0.25, -0.25], [-0.25, 0.25]]
