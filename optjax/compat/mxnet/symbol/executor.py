@@ -10,7 +10,8 @@ those gradients into ``grad_dict`` following each argument's ``grad_req``
 (``'write'``, ``'add'``, ``'null'``). ``backward(out_grads)`` with explicit head
 gradients differentiates again from the arrays of the last forward pass.
 Auxiliary states (BatchNorm's moving statistics) change only in training
-forward passes.
+forward passes; as in MXNet 1.9.1, every forward pass writes ones into the
+``gamma`` argument of a ``BatchNorm`` with ``fix_gamma=True``.
 
 Example:
     >>> import optjax.compat.mxnet as mx
@@ -47,6 +48,7 @@ class Program:
         self.heads = list(heads)
         self.order = _graph.topo_order(self.heads)
         self.needs_key = any(n.op is not None and n.op.needs_key for n in self.order)
+        self.ones_after_forward = _graph.fixed_gamma_variables(self.order)
         self.forward = jax.jit(self._forward, static_argnames=("is_train",))
         self._fwd_bwd = {}
 
@@ -250,6 +252,11 @@ class Executor:
         if is_train:
             for n, a in zip(self._aux_names, self.aux_arrays):
                 a._data = new_aux[n]
+        if self._program.ones_after_forward:
+            arg_dict = self.arg_dict
+            for n in self._program.ones_after_forward:
+                if n in arg_dict:
+                    arg_dict[n]._data = jnp.ones(arg_dict[n].shape, arg_dict[n].dtype)
         self._set_outputs(outs)
         return self.outputs
 

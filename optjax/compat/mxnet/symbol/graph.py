@@ -213,6 +213,20 @@ def wanted_inputs(op, kwargs: dict, present=(), count: int | None = None) -> lis
     return chosen + list(op.aux)
 
 
+def fixed_gamma_variables(order) -> list:
+    """Names of the variables MXNet overwrites with ones on every forward pass: the
+    ``gamma`` of a ``BatchNorm`` with ``fix_gamma=True`` (MXNet 1.9.1 writes 1 into the
+    argument array; the math uses 1 and its gradient is 0)."""
+    names = []
+    for node in order:
+        if node.op is not None and node.op.name == "BatchNorm" and \
+                node.kwargs().get("fix_gamma", True):
+            src = dict(zip(node.input_names(), node.inputs)).get("gamma")
+            if src is not None and src[0].op is None:
+                names.append(src[0].name)
+    return names
+
+
 def topo_order(heads) -> list:
     """The nodes reaching ``heads`` ([(Node, index)]) in MXNet's DFS post-order."""
     order, seen = [], set()

@@ -1,0 +1,203 @@
+"""Module programs against real MXNet 1.9.1 (golden data from
+``tests/golden/compat/module/gen_mxnet_module.py``): losses, metrics and parameters
+within rtol 1e-4."""
+
+import os
+
+import numpy as np
+import pytest
+
+import optjax.compat.mxnet as mx
+from module_fakes import Accuracy, ArrayIter, Recorder, epoch_params
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "..", "..", "golden", "compat", "module")
+G = np.load(os.path.join(GOLDEN, "module_golden.npz"))
+RTOL, ATOL = 1e-4, 1e-6
+
+
+def g(key):
+    v = G[key]
+    return v.astype(np.float32) if v.dtype == np.float16 else v
+
+
+def arrays(prefix):
+    n = len(prefix)
+    return {k[n:]: mx.nd.array(g(k)) for k in G.files if k.startswith(prefix)}
+
+
+def check_run(name, rec, eps):
+    np.testing.assert_allclose(rec.loss, g(f"{name}/loss"), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(rec.metric, g(f"{name}/metric"), rtol=RTOL, atol=ATOL)
+    for e, ps in enumerate(eps):
+        for k, v in ps.items():
+            np.testing.assert_allclose(v, g(f"{name}/epoch{e}/{k}"), rtol=RTOL, atol=1e-5,
+                                       err_msg=f"{name} epoch {e} {k}")
+    assert len(eps) == len({k.split("/")[1] for k in G.files
+                            if k.startswith(f"{name}/epoch")})
+
+
+def test_notes_softmax_factor_scheduler():
+    """The notes' program: bind, init_params, init_optimizer(FactorScheduler), fit."""
+    data = mx.symbol.Variable("data")
+    label = mx.symbol.Variable("softmax_label")
+    fc = mx.symbol.FullyConnected(data, name="fc", num_hidden=10)
+    loss = mx.symbol.SoftmaxOutput(fc, label, name="softmax")
+    mod = mx.mod.Module(loss)
+    mod.bind(data_shapes=[("data", (128, 20))], label_shapes=[("softmax_label", (128,))])
+    mod.init_params(arg_params=arrays("notes/init/"))
+    lr_sch = mx.lr_scheduler.FactorScheduler(step=100, factor=0.9)
+    mod.init_optimizer(optimizer="sgd",
+                       optimizer_params=(("learning_rate", 0.1), ("lr_scheduler", lr_sch)))
+    rec, eps = Recorder(), []
+    mod.fit(ArrayIter(g("notes/X"), g("notes/Y"), 128), num_epoch=5, eval_metric=Accuracy(),
+            batch_end_callback=rec, epoch_end_callback=epoch_params(eps))
+    check_run("notes", rec, eps)
+    assert mod._optimizer.learning_rate == pytest.approx(0.09)
+
+
+def test_notes_bn_momentum_clip_rescale():
+    """The notes' fit with momentum, wd, MultiFactorScheduler, rescale_grad, clip_gradient
+    and BatchNorm auxiliary states given as aux_params."""
+    data = mx.sym.Variable("data")
+    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=16)
+    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
+    h = mx.sym.Activation(h, act_type="relu", name="relu1")
+    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=5)
+    net = mx.sym.SoftmaxOutput(h, name="softmax")
+    assert net.list_auxiliary_states() == ["bn_moving_mean", "bn_moving_var"]
+    model = mx.mod.Module(net)
+    lr_scheduler = mx.lr_scheduler.MultiFactorScheduler([8, 15], 0.5)
+    optimizer_params = {"momentum": 0.9, "wd": 0.00005, "learning_rate": 0.001,
+                        "lr_scheduler": lr_scheduler, "rescale_grad": 0.002, "clip_gradient": 5}
+    rec, eps = Recorder(), []
+    model.fit(ArrayIter(g("bn/X"), g("bn/Y"), 50), num_epoch=2, optimizer="sgd",
+              optimizer_params=optimizer_params, eval_metric=Accuracy(),
+              arg_params=arrays("bn/init/"), aux_params=arrays("bn/aux/"),
+              batch_end_callback=rec, epoch_end_callback=epoch_params(eps))
+    check_run("bn", rec, eps)
+    # auxiliary states hold no optimizer state; only parameters were given to the updater
+    assert sorted(model._updater.states) == list(range(6))
+    assert model._optimizer.rescale_grad == 0.002
+
+
+def _loop_net():
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=8), act_type="tanh")
+    return mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, name="fc2", num_hidden=4), name="softmax")
+
+
+@pytest.mark.parametrize("tag,fixed", [("all", None), ("fixed", ["fc1_weight", "fc1_bias"])])
+def test_notes_manual_loop_and_fixed_params(tag, fixed):
+    """forward / update_metric / backward / update by hand; fixed_param_names."""
+    mod = mx.mod.Module(_loop_net(), fixed_param_names=fixed)
+    mod.bind(data_shapes=[("data", (32, 12))], label_shapes=[("softmax_label", (32,))])
+    mod.init_params(arg_params=arrays("loop/init/"))
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.5, "momentum": 0.5})
+    metric = Accuracy()
+    it = ArrayIter(g("loop/X"), g("loop/Y"), 32)
+    metrics, grads = [], []
+    for epoch in range(2):
+        it.reset()
+        metric.reset()
+        for data_batch in it:
+            mod.forward(data_batch)
+            mod.update_metric(metric, data_batch.label)
+            mod.backward()
+            grads.append(mod._exec.grad_dict["fc2_weight"].asnumpy())
+            mod.update()
+            metrics.append(metric.get_name_value()[0][1])
+    np.testing.assert_allclose(metrics, g(f"loop/{tag}/metric"), rtol=RTOL)
+    np.testing.assert_allclose(grads, g(f"loop/{tag}/fc2_weight_grad"), rtol=RTOL, atol=1e-6)
+    arg, _ = mod.get_params()
+    for k, v in arg.items():
+        np.testing.assert_allclose(v.asnumpy(), g(f"loop/{tag}/final/{k}"), rtol=RTOL, atol=1e-6)
+    if fixed:
+        for k in fixed:
+            np.testing.assert_array_equal(arg[k].asnumpy(), g(f"loop/init/{k}"))
+            assert k not in mod._exec.grad_dict
+        # fixed parameters hold no optimizer state
+        assert sorted(mod._updater.states) == [2, 3]
+
+
+def _mlp_net():
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=32), act_type="relu")
+    w2 = mx.sym.Variable("fc2_weight", lr_mult=2.0, wd_mult=0.0)
+    h = mx.sym.Activation(mx.sym.FullyConnected(h, weight=w2, name="fc2", num_hidden=16),
+                          act_type="relu")
+    h = mx.sym.FullyConnected(h, name="fc3", num_hidden=10)
+    return mx.sym.SoftmaxOutput(h, name="softmax", normalization="valid", use_ignore=True,
+                                ignore_label=-1)
+
+
+MLP_OPT = {"learning_rate": 0.05, "momentum": 0.9, "wd": 0.001}
+
+
+def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
+    train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
+    val = ArrayIter(g("mlp/Xv"), g("mlp/Yv"), 32)
+    rec, eps = Recorder(), []
+    mod = mx.mod.Module(_mlp_net())
+    prefix = str(tmp_path / "mlp")
+
+    def ckpt(epoch, sym, arg, aux):
+        if epoch + 1 == 2:
+            mod.save_checkpoint(prefix, 2, save_optimizer_states=True)
+
+    mod.fit(train, eval_data=val, num_epoch=4, optimizer="sgd", optimizer_params=MLP_OPT,
+            eval_metric=Accuracy(), arg_params=arrays("mlp/init/"), batch_end_callback=rec,
+            epoch_end_callback=[epoch_params(eps), ckpt])
+    check_run("mlp", rec, eps)
+    np.testing.assert_allclose([v for _, v in mod.score(val, Accuracy())], g("mlp/score"),
+                               rtol=RTOL)
+    # resumed from our checkpoint (symbol JSON, params, optimizer states)
+    mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
+    rec2, eps2 = Recorder(), []
+    mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
+             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
+    check_run("mlp_resumed", rec2, eps2)
+
+
+def _lenet():
+    data = mx.sym.Variable("data")
+    c1 = mx.sym.Convolution(data, kernel=(3, 3), num_filter=4, name="conv1")
+    a1 = mx.sym.Activation(c1, act_type="tanh", name="tanh1")
+    p1 = mx.sym.Pooling(a1, pool_type="max", kernel=(2, 2), stride=(2, 2), name="pool1")
+    c2 = mx.sym.Convolution(p1, kernel=(2, 2), num_filter=8, name="conv2")
+    b2 = mx.sym.BatchNorm(c2, name="bn2")
+    a2 = mx.sym.Activation(b2, act_type="relu", name="relu2")
+    p2 = mx.sym.Pooling(a2, pool_type="avg", kernel=(2, 2), stride=(2, 2), name="pool2")
+    f = mx.sym.Flatten(p2, name="flatten")
+    f1 = mx.sym.Activation(mx.sym.FullyConnected(f, num_hidden=16, name="fc1"), act_type="relu")
+    f2 = mx.sym.FullyConnected(f1, num_hidden=10, name="fc2")
+    return mx.sym.SoftmaxOutput(f2, name="softmax", normalization="batch", grad_scale=2.0)
+
+
+def test_lenet_fit_batchnorm_aux_and_predict():
+    mod = mx.mod.Module(_lenet())
+    rec, eps = Recorder(), []
+    mod.fit(ArrayIter(g("lenet/X"), g("lenet/Y"), 16), num_epoch=2, optimizer="sgd",
+            optimizer_params={"learning_rate": 0.1, "momentum": 0.9, "wd": 1e-4},
+            eval_metric=Accuracy(), arg_params=arrays("lenet/init/"),
+            aux_params=arrays("lenet/aux/"), batch_end_callback=rec,
+            epoch_end_callback=epoch_params(eps))
+    check_run("lenet", rec, eps)
+    pred = mod.predict(ArrayIter(g("lenet/X")[:32], None, 16))
+    np.testing.assert_allclose(pred.asnumpy(), g("lenet/predict"), rtol=RTOL, atol=1e-6)
+
+
+def test_executor_head_gradients_and_grad_req_add():
+    a, b = mx.sym.Variable("a"), mx.sym.Variable("b")
+    out = mx.sym.Group([mx.sym.sum(a * b + mx.sym.exp(a), axis=1), mx.sym.tanh(b) / 2])
+    ex = out.simple_bind(mx.cpu(), a=(3, 4), b=(3, 4), grad_req={"a": "add", "b": "write"})
+    ex.arg_dict["a"][:] = g("exec/A")
+    ex.arg_dict["b"][:] = g("exec/B")
+    ex.grad_dict["a"][:] = 1.0
+    heads = [mx.nd.array(g("exec/g0")), mx.nd.array(g("exec/g1"))]
+    for _ in range(2):
+        ex.forward(is_train=True)
+        ex.backward(heads)
+    np.testing.assert_allclose(ex.outputs[0].asnumpy(), g("exec/out0"), rtol=RTOL)
+    np.testing.assert_allclose(ex.outputs[1].asnumpy(), g("exec/out1"), rtol=RTOL)
+    np.testing.assert_allclose(ex.grad_dict["a"].asnumpy(), g("exec/grad_a"), rtol=RTOL)
+    np.testing.assert_allclose(ex.grad_dict["b"].asnumpy(), g("exec/grad_b"), rtol=RTOL)
