@@ -50,8 +50,9 @@ _REGISTRY_TO_JSON = {"_add_scalar": "_plus_scalar", "_sub_scalar": "_minus_scala
 # Attributes MXNet operators accept that change nothing in the math here.
 _NO_EFFECT = frozenset({"workspace", "cudnn_tune", "cudnn_off", "lazy_update", "layout",
                         "num_args", "__layout__"})
-# Initial values MXNet attaches to the auxiliary-state variables it creates.
-AUX_INIT = {"moving_mean": '["zero", {}]', "moving_var": '["one", {}]'}
+# Initializers MXNet attaches (``__init__``) to the input variables some operators create.
+INPUT_INIT = {("BatchNorm", "moving_mean"): '["zero", {}]', ("BatchNorm", "moving_var"): '["one", {}]',
+              ("LeakyReLU", "gamma"): '["Constant", {"value": 0.25}]'}
 # Named outputs of multi-output operators (otherwise output0, output1, ...).
 _OUTPUT_NAMES = {"BatchNorm": ("output", "mean", "var")}
 

@@ -268,8 +268,6 @@ class Symbol:
                 outs = jax.eval_shape(
                     lambda *a, _n=node: _graph.call_node(_n, a, jax.random.PRNGKey(0), True)[0],
                     *ins)
-            except MXNetError:
-                raise
             except Exception as e:  # noqa: BLE001
                 shapes_txt = ", ".join(f"{n}={tuple(x.shape)}" for n, x in
                                        zip(node.input_names(), ins))
@@ -518,9 +516,9 @@ def _compose(op, hint, inputs, named_inputs, attrs, name, attr):
     for n in wanted:
         s = given.get(n)
         if s is None:
-            vattrs = dict(str_attrs) if n not in op.aux else {}
-            if n in op.aux and n in _graph.AUX_INIT:
-                vattrs["__init__"] = _graph.AUX_INIT[n]
+            vattrs = dict(str_attrs)
+            if (op.name, n) in _graph.INPUT_INIT:
+                vattrs["__init__"] = _graph.INPUT_INIT[(op.name, n)]
             vattrs.update(scope)
             s = Symbol([(_graph.Node(None, f"{name}_{n}", vattrs, []), 0)])
         if not isinstance(s, Symbol) or len(s._heads) != 1:
