@@ -201,3 +201,20 @@ def test_executor_head_gradients_and_grad_req_add():
     np.testing.assert_allclose(ex.outputs[1].asnumpy(), g("exec/out1"), rtol=RTOL)
     np.testing.assert_allclose(ex.grad_dict["a"].asnumpy(), g("exec/grad_a"), rtol=RTOL)
     np.testing.assert_allclose(ex.grad_dict["b"].asnumpy(), g("exec/grad_b"), rtol=RTOL)
+
+
+def test_mlp_resumes_from_real_mxnet_optimizer_states(tmp_path):
+    """Our checkpoint of epoch 2 with MXNet's pickled .states (momentum) resumes like MXNet."""
+    import shutil
+    train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
+    mod = mx.mod.Module(_mlp_net())
+    prefix = str(tmp_path / "mlp")
+    mod.fit(train, num_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
+            eval_metric=Accuracy(), arg_params=arrays("mlp/init/"))
+    mod.save_checkpoint(prefix, 2)
+    shutil.copy(os.path.join(GOLDEN, "mlp-0002.states"), prefix + "-0002.states")
+    mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
+    rec2, eps2 = Recorder(), []
+    mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
+             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
+    check_run("mlp_resumed", rec2, eps2)

@@ -40,6 +40,7 @@ import jax.numpy as jnp
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.context import Context, cpu
 from optjax.compat.mxnet.initializer import InitDesc, Uniform
+from optjax.compat.mxnet.module import mxnet_states
 from optjax.compat.mxnet.module.base_module import BaseModule
 from optjax.compat.mxnet.ndarray.ndarray import NDArray
 
@@ -492,7 +493,8 @@ class Module(BaseModule):
 
     def update(self):
         """One optimizer step on every parameter with a gradient (one Updater call)."""
-        assert self.binded and self.params_initialized and self.optimizer_initialized
+        assert self.binded and self.params_initialized and self.optimizer_initialized, \
+            "update() needs bind(), init_params() and init_optimizer() first"
         self._params_dirty = True
         arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
         indices, grads, weights = [], [], []
@@ -554,7 +556,13 @@ class Module(BaseModule):
         if not os.path.isfile(fname):
             raise MXNetError(f"optimizer states file {fname!r} does not exist")
         with open(fname, "rb") as f:
-            self._updater.set_states(f.read())
+            data = f.read()
+        if mxnet_states.is_mxnet_pickle(data):
+            arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
+            weights = {i: arg_dict[n] for i, n in enumerate(self._param_names) if n in grad_dict}
+            mxnet_states.load_into_updater(self._updater, data, weights, fname)
+        else:
+            self._updater.set_states(data)
 
     def install_monitor(self, mon):
         raise NotImplementedError("Monitor is not supported by the shim's Module")

@@ -1,0 +1,223 @@
+"""Module API behaviour (MXNet 1.9.1 semantics read from its module/*.py) and bad input:
+every error is raised before any parameter, state or binding changes."""
+
+import os
+
+import numpy as np
+import pytest
+
+import optjax.compat.mxnet as mx
+from module_fakes import Accuracy, ArrayIter, Batch
+
+
+def _net(num_hidden=3):
+    data = mx.sym.Variable("data")
+    fc = mx.sym.FullyConnected(data, name="fc", num_hidden=num_hidden)
+    return mx.sym.SoftmaxOutput(fc, name="softmax")
+
+
+GOOD = {"fc_weight": mx.nd.ones((3, 4)), "fc_bias": mx.nd.zeros((3,))}
+
+
+def _bound(**kw):
+    mod = mx.mod.Module(_net(), **kw)
+    mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))])
+    return mod
+
+
+def _snapshot(mod):
+    return {k: v.asnumpy().copy() for k, v in mod._exec.arg_dict.items()}
+
+
+def test_missing_arg_params_raise_and_change_nothing():
+    mod = _bound()
+    before = _snapshot(mod)
+    with pytest.raises(RuntimeError, match="fc_bias is not presented"):
+        mod.init_params(arg_params={"fc_weight": mx.nd.ones((3, 4))})
+    assert not mod.params_initialized
+    assert all(np.array_equal(before[k], v) for k, v in _snapshot(mod).items())
+    assert np.array_equal(mod._arg_params["fc_weight"].asnumpy(), np.zeros((3, 4)))
+    mod.init_params(arg_params={"fc_bias": mx.nd.ones(3)}, allow_missing=True,
+                    initializer=mx.init.Constant(0.5))
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(), np.full((3, 4), 0.5))
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_bias"].asnumpy(), [1.0] * 3)
+
+
+def test_unknown_and_misshaped_params():
+    mod = _bound()
+    mod.init_params(arg_params=GOOD)
+    before = _snapshot(mod)
+    # MXNet: extra names are ignored by init_params/set_params, an error with allow_missing
+    mod.set_params({**GOOD, "extra": mx.nd.ones(2)}, {})
+    with pytest.raises(ValueError, match='Find name "extra"'):
+        mod.set_params({"fc_weight": mx.nd.zeros((3, 4)), "extra": mx.nd.ones(2)}, {},
+                       allow_missing=True)
+    assert all(np.array_equal(before[k], v) for k, v in _snapshot(mod).items())
+    mod.set_params({**GOOD, "extra": mx.nd.ones(2)}, {}, allow_missing=True, allow_extra=True)
+    with pytest.raises(mx.MXNetError, match="fc_weight"):
+        mod.set_params({"fc_weight": mx.nd.ones((3, 5)), "fc_bias": mx.nd.ones(3)}, {})
+    assert all(np.array_equal(before[k], v) for k, v in _snapshot(mod).items())
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_bias"].asnumpy(), [0, 0, 0])
+
+
+def test_shapes_that_do_not_infer_leave_module_unbound():
+    data = mx.sym.Variable("data")
+    bad = mx.sym.FullyConnected(data, num_hidden=3, name="f") + data
+    mod = mx.mod.Module(bad, label_names=None)
+    with pytest.raises(mx.MXNetError, match="_plus0"):
+        mod.bind(data_shapes=[("data", (2, 4))])
+    assert not mod.binded
+    with pytest.raises(ValueError, match="don't match names"):
+        mx.mod.Module(_net()).bind(data_shapes=[("dat", (2, 4))])
+
+
+def test_label_name_not_in_symbol():
+    with pytest.warns(UserWarning, match="label_names"):
+        mod = mx.mod.Module(_net(), label_names=["lbl"])
+    with pytest.raises(KeyError, match="lbl"):
+        mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("lbl", (2,))])
+    assert not mod.binded
+    with pytest.raises(ValueError, match="not found in symbol"):
+        mx.mod.Module(_net(), data_names=["nodata"])
+
+
+def test_update_before_init_optimizer():
+    mod = _bound()
+    mod.init_params(arg_params=GOOD)
+    mod.forward(Batch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
+    mod.backward()
+    with pytest.raises(AssertionError, match="init_optimizer"):
+        mod.update()
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(), np.ones((3, 4)))
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(mx.MXNetError, match="nothere-symbol.json"):
+        mx.model.load_checkpoint(str(tmp_path / "nothere"), 3)
+    with pytest.raises(mx.MXNetError, match="does not exist"):
+        mx.mod.Module.load(str(tmp_path / "nothere"), 3)
+    mx.model.save_checkpoint(str(tmp_path / "m"), 1, _net(), GOOD, {})
+    with pytest.raises(mx.MXNetError, match="m-0002.params"):
+        mx.model.load_checkpoint(str(tmp_path / "m"), 2)
+    with pytest.raises(mx.MXNetError, match="m-0001.states"):
+        mx.mod.Module.load(str(tmp_path / "m"), 1, load_optimizer_states=True)
+
+
+def test_states_with_unknown_types_are_refused_and_change_nothing(tmp_path):
+    import pickle
+    mod = _bound()
+    mod.init_params(arg_params=GOOD)
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"momentum": 0.9})
+    mod.forward(Batch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
+    mod.backward()
+    mod.update()
+    states_before = {k: np.asarray(jax_leaf) for k, s in mod._updater.states.items()
+                     for jax_leaf in [__import__("jax").tree_util.tree_leaves(s.tree)[-1]]}
+    evil = tmp_path / "evil.states"
+    evil.write_bytes(pickle.dumps({0: os.system}, protocol=2))
+    with pytest.raises(mx.MXNetError, match="posix.system|os.system|refusing"):
+        mod.load_optimizer_states(str(evil))
+    wrong = tmp_path / "wrong.states"
+    from optjax.compat.mxnet import legacy_pickle
+    wrong.write_bytes(legacy_pickle.dumps_states({0: np.zeros(5, np.float32)}))
+    with pytest.raises(mx.MXNetError, match="index 0"):
+        mod.load_optimizer_states(str(wrong))
+    for k, v in states_before.items():
+        leaf = __import__("jax").tree_util.tree_leaves(mod._updater.states[k].tree)[-1]
+        np.testing.assert_array_equal(np.asarray(leaf), v)
+
+
+def test_own_states_round_trip(tmp_path):
+    mod = _bound()
+    mod.init_params(arg_params=GOOD)
+    mod.init_optimizer(optimizer="adam")
+    batch = Batch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
+    for _ in range(2):
+        mod.forward_backward(batch)
+        mod.update()
+    mod.save_optimizer_states(str(tmp_path / "a.states"))
+    mod2 = _bound()
+    mod2.init_params(arg_params=mod.get_params()[0])
+    mod2.init_optimizer(optimizer="adam")
+    mod2.load_optimizer_states(str(tmp_path / "a.states"))
+    mod._optimizer.num_update = 0  # MXNet's fresh optimizer counts again; compare like for like
+    for m in (mod, mod2):
+        m.forward_backward(batch)
+        m.update()
+    np.testing.assert_allclose(mod2.get_params()[0]["fc_weight"].asnumpy(),
+                               mod.get_params()[0]["fc_weight"].asnumpy(), rtol=1e-6)
+
+
+def test_custom_optimizer_scheduler_initializer_from_the_notes():
+    calls = []
+
+    @mx.optimizer.Optimizer.register
+    class MyOptimizer(mx.optimizer.Optimizer):
+        def update(self, index, weight, grad, state):
+            calls.append(index)
+            weight[:] -= 0.1 * grad
+
+    class MyScheduler(mx.lr_scheduler.LRScheduler):
+        def __call__(self, num_update):
+            return 0.5
+
+    @mx.init.register
+    class MyInit(mx.init.Initializer):
+        def _init_weight(self, name, arr):
+            arr[:] = 0.25
+
+    it = ArrayIter(np.ones((4, 4), np.float32), np.array([0, 1, 2, 0], np.float32), 2)
+    mod = mx.mod.Module(_net())
+    mod.fit(it, num_epoch=1, optimizer="myoptimizer", eval_metric=Accuracy(),
+            initializer=MyInit())
+    assert calls == [0, 1, 0, 1]
+    assert isinstance(mx.optimizer.Optimizer.create_optimizer("MyOptimizer"), MyOptimizer)
+    mod2 = mx.mod.Module(_net())
+    mod2.fit(it, num_epoch=1, optimizer="sgd", eval_metric=Accuracy(), initializer=MyInit(),
+             optimizer_params={"lr_scheduler": MyScheduler(), "learning_rate": None})
+    assert mod2._optimizer.learning_rate == 0.5
+
+
+def test_predict_iter_predict_reshape_input_grads_and_params_file(tmp_path):
+    mod = mx.mod.Module(_net())
+    mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))],
+             inputs_need_grad=True)
+    mod.init_params(arg_params={"fc_weight": mx.nd.array(np.arange(12.0).reshape(3, 4) / 10),
+                                "fc_bias": mx.nd.zeros(3)})
+    x = np.arange(8.0, dtype=np.float32).reshape(2, 4)
+    mod.forward(Batch([mx.nd.array(x)], [mx.nd.array([0, 1])]), is_train=True)
+    mod.backward()
+    (gx,) = mod.get_input_grads()
+    p = mod.get_outputs()[0].asnumpy()
+    w = np.arange(12.0).reshape(3, 4) / 10
+    np.testing.assert_allclose(gx.asnumpy(), (p - np.eye(3)[[0, 1]]) @ w, rtol=1e-5)
+    # a batch of another size reshapes the module
+    out = mod.predict(mx.nd.array(np.ones((5, 4), np.float32)))
+    assert out.shape == (5, 3)
+    outs = list(mod.iter_predict(ArrayIter(np.ones((4, 4), np.float32), None, 2)))
+    assert len(outs) == 2 and outs[0][0][0].shape == (2, 3)
+    assert mod.output_shapes == [("softmax_output", (2, 3))]
+    mod.save_params(str(tmp_path / "p.params"))
+    mod2 = mx.mod.Module(_net())
+    mod2.bind(data_shapes=[("data", (2, 4))], for_training=False)
+    mod2.init_params()
+    mod2.load_params(str(tmp_path / "p.params"))
+    np.testing.assert_array_equal(mod2.get_params()[0]["fc_weight"].asnumpy(), w.astype("f"))
+
+
+def test_init_optimizer_defaults_match_mxnet():
+    data = mx.sym.Variable("data")
+    w = mx.sym.Variable("fc_weight", lr_mult=3.0)
+    fc = mx.sym.FullyConnected(data, weight=w, name="fc", num_hidden=3)
+    bn = mx.sym.BatchNorm(fc, name="bn")
+    mod = mx.mod.Module(mx.sym.SoftmaxOutput(bn, name="softmax"), fixed_param_names=["bn_beta"])
+    mod.bind(data_shapes=[("data", (8, 4))], label_shapes=[("softmax_label", (8,))])
+    mod.init_params()
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"wd": 0.1})
+    o = mod._optimizer
+    assert o.rescale_grad == 1.0 / 8
+    assert o.idx2name == {0: "fc_weight", 1: "fc_bias", 2: "bn_gamma", 3: "bn_beta"}
+    assert o.lr_mult == {"fc_weight": 3.0}
+    assert o.wd_mult == {"fc_bias": 0.0, "bn_beta": 0.0}
+    assert sorted(mod._exec.grad_dict) == ["bn_gamma", "fc_bias", "fc_weight"]
+    assert mod.get_params()[1]["bn_moving_var"].asnumpy().tolist() == [1.0, 1.0, 1.0]
