@@ -80,25 +80,3 @@ class Accuracy:
     def get_global_name_value(self):
         return [(self.name, self.global_sum_metric / self.global_num_inst
                  if self.global_num_inst else float("nan"))]
-
-
-class Recorder:
-    """batch_end_callback recording the loss and metric like the golden generator."""
-
-    def __init__(self):
-        self.loss, self.metric = [], []
-
-    def __call__(self, p):
-        mod = p.locals["self"]
-        out = mod.get_outputs()[0].asnumpy()
-        lab = p.locals["data_batch"].label[0].asnumpy().astype(int)
-        keep = lab >= 0
-        self.loss.append(float(-np.log(out[np.arange(len(lab)), np.maximum(lab, 0)][keep]).mean()))
-        self.metric.append(p.eval_metric.get_name_value()[0][1])
-
-
-def epoch_params(store):
-    def cb(epoch, sym, arg, aux):
-        store.append({**{"arg:" + k: v.asnumpy() for k, v in arg.items()},
-                      **{"aux:" + k: v.asnumpy() for k, v in aux.items()}})
-    return cb

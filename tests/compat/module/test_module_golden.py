@@ -3,14 +3,18 @@
 within rtol 1e-4."""
 
 import os
+import sys
 
 import numpy as np
 import pytest
 
 import optjax.compat.mxnet as mx
-from module_fakes import Accuracy, ArrayIter, Recorder, epoch_params
+from module_fakes import Accuracy, ArrayIter
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "..", "golden", "compat", "module")
+sys.path.insert(0, GOLDEN)
+from module_cases import (MLP_OPT, Recorder, bn_net, epoch_params, lenet_net, loop_net,  # noqa: E402
+                          mlp_net, notes_net)
 G = np.load(os.path.join(GOLDEN, "module_golden.npz"))
 RTOL, ATOL = 1e-4, 1e-6
 
@@ -38,11 +42,7 @@ def check_run(name, rec, eps):
 
 def test_notes_softmax_factor_scheduler():
     """The notes' program: bind, init_params, init_optimizer(FactorScheduler), fit."""
-    data = mx.symbol.Variable("data")
-    label = mx.symbol.Variable("softmax_label")
-    fc = mx.symbol.FullyConnected(data, name="fc", num_hidden=10)
-    loss = mx.symbol.SoftmaxOutput(fc, label, name="softmax")
-    mod = mx.mod.Module(loss)
+    mod = mx.mod.Module(notes_net(mx))
     mod.bind(data_shapes=[("data", (128, 20))], label_shapes=[("softmax_label", (128,))])
     mod.init_params(arg_params=arrays("notes/init/"))
     lr_sch = mx.lr_scheduler.FactorScheduler(step=100, factor=0.9)
@@ -58,12 +58,7 @@ def test_notes_softmax_factor_scheduler():
 def test_notes_bn_momentum_clip_rescale():
     """The notes' fit with momentum, wd, MultiFactorScheduler, rescale_grad, clip_gradient
     and BatchNorm auxiliary states given as aux_params."""
-    data = mx.sym.Variable("data")
-    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=16)
-    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
-    h = mx.sym.Activation(h, act_type="relu", name="relu1")
-    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=5)
-    net = mx.sym.SoftmaxOutput(h, name="softmax")
+    net = bn_net(mx)
     assert net.list_auxiliary_states() == ["bn_moving_mean", "bn_moving_var"]
     model = mx.mod.Module(net)
     lr_scheduler = mx.lr_scheduler.MultiFactorScheduler([8, 15], 0.5)
@@ -80,16 +75,10 @@ def test_notes_bn_momentum_clip_rescale():
     assert model._optimizer.rescale_grad == 0.002
 
 
-def _loop_net():
-    data = mx.sym.Variable("data")
-    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=8), act_type="tanh")
-    return mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, name="fc2", num_hidden=4), name="softmax")
-
-
 @pytest.mark.parametrize("tag,fixed", [("all", None), ("fixed", ["fc1_weight", "fc1_bias"])])
 def test_notes_manual_loop_and_fixed_params(tag, fixed):
     """forward / update_metric / backward / update by hand; fixed_param_names."""
-    mod = mx.mod.Module(_loop_net(), fixed_param_names=fixed)
+    mod = mx.mod.Module(loop_net(mx), fixed_param_names=fixed)
     mod.bind(data_shapes=[("data", (32, 12))], label_shapes=[("softmax_label", (32,))])
     mod.init_params(arg_params=arrays("loop/init/"))
     mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.5, "momentum": 0.5})
@@ -119,25 +108,11 @@ def test_notes_manual_loop_and_fixed_params(tag, fixed):
         assert sorted(mod._updater.states) == [2, 3]
 
 
-def _mlp_net():
-    data = mx.sym.Variable("data")
-    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=32), act_type="relu")
-    w2 = mx.sym.Variable("fc2_weight", lr_mult=2.0, wd_mult=0.0)
-    h = mx.sym.Activation(mx.sym.FullyConnected(h, weight=w2, name="fc2", num_hidden=16),
-                          act_type="relu")
-    h = mx.sym.FullyConnected(h, name="fc3", num_hidden=10)
-    return mx.sym.SoftmaxOutput(h, name="softmax", normalization="valid", use_ignore=True,
-                                ignore_label=-1)
-
-
-MLP_OPT = {"learning_rate": 0.05, "momentum": 0.9, "wd": 0.001}
-
-
 def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
     train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
     val = ArrayIter(g("mlp/Xv"), g("mlp/Yv"), 32)
     rec, eps = Recorder(), []
-    mod = mx.mod.Module(_mlp_net())
+    mod = mx.mod.Module(mlp_net(mx))
     prefix = str(tmp_path / "mlp")
 
     def ckpt(epoch, sym, arg, aux):
@@ -158,23 +133,8 @@ def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
     check_run("mlp_resumed", rec2, eps2)
 
 
-def _lenet():
-    data = mx.sym.Variable("data")
-    c1 = mx.sym.Convolution(data, kernel=(3, 3), num_filter=4, name="conv1")
-    a1 = mx.sym.Activation(c1, act_type="tanh", name="tanh1")
-    p1 = mx.sym.Pooling(a1, pool_type="max", kernel=(2, 2), stride=(2, 2), name="pool1")
-    c2 = mx.sym.Convolution(p1, kernel=(2, 2), num_filter=8, name="conv2")
-    b2 = mx.sym.BatchNorm(c2, name="bn2")
-    a2 = mx.sym.Activation(b2, act_type="relu", name="relu2")
-    p2 = mx.sym.Pooling(a2, pool_type="avg", kernel=(2, 2), stride=(2, 2), name="pool2")
-    f = mx.sym.Flatten(p2, name="flatten")
-    f1 = mx.sym.Activation(mx.sym.FullyConnected(f, num_hidden=16, name="fc1"), act_type="relu")
-    f2 = mx.sym.FullyConnected(f1, num_hidden=10, name="fc2")
-    return mx.sym.SoftmaxOutput(f2, name="softmax", normalization="batch", grad_scale=2.0)
-
-
 def test_lenet_fit_batchnorm_aux_and_predict():
-    mod = mx.mod.Module(_lenet())
+    mod = mx.mod.Module(lenet_net(mx))
     rec, eps = Recorder(), []
     mod.fit(ArrayIter(g("lenet/X"), g("lenet/Y"), 16), num_epoch=2, optimizer="sgd",
             optimizer_params={"learning_rate": 0.1, "momentum": 0.9, "wd": 1e-4},
@@ -207,7 +167,7 @@ def test_mlp_resumes_from_real_mxnet_optimizer_states(tmp_path):
     """Our checkpoint of epoch 2 with MXNet's pickled .states (momentum) resumes like MXNet."""
     import shutil
     train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
-    mod = mx.mod.Module(_mlp_net())
+    mod = mx.mod.Module(mlp_net(mx))
     prefix = str(tmp_path / "mlp")
     mod.fit(train, num_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
             eval_metric=Accuracy(), arg_params=arrays("mlp/init/"))

@@ -18,6 +18,16 @@ def _as_list(obj):
     return obj if isinstance(obj, list) else [obj]
 
 
+def _call_all(callbacks, epoch, nbatch, eval_metric, local_vars):
+    """Call each callback with MXNet's ``BatchEndParam``."""
+    if callbacks is None:
+        return
+    params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric,
+                           locals=local_vars)
+    for callback in _as_list(callbacks):
+        callback(params)
+
+
 def _as_metric(eval_metric):
     """An ``EvalMetric``; names and lists go through ``mx.metric.create``."""
     if isinstance(eval_metric, (str, list, tuple)) or callable(eval_metric) and not hasattr(
@@ -61,17 +71,10 @@ class BaseModule:
             self.prepare(eval_batch, sparse_row_id_fn=sparse_row_id_fn)
             self.forward(eval_batch, is_train=False)
             self.update_metric(eval_metric, eval_batch.label)
-            if batch_end_callback is not None:
-                params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric,
-                                       locals=locals())
-                for callback in _as_list(batch_end_callback):
-                    callback(params)
+            _call_all(batch_end_callback, epoch, nbatch, eval_metric, locals())
             actual_num_batch += 1
         if score_end_callback:
-            params = BatchEndParam(epoch=epoch, nbatch=actual_num_batch, eval_metric=eval_metric,
-                                   locals=locals())
-            for callback in _as_list(score_end_callback):
-                callback(params)
+            _call_all(score_end_callback, epoch, actual_num_batch, eval_metric, locals())
         return eval_metric.get_name_value()
 
     def iter_predict(self, eval_data, num_batch=None, reset=True, sparse_row_id_fn=None):
@@ -172,11 +175,7 @@ class BaseModule:
                     monitor.toc_print()
                 if end_of_batch:
                     eval_name_vals = eval_metric.get_global_name_value()
-                if batch_end_callback is not None:
-                    params = BatchEndParam(epoch=epoch, nbatch=nbatch, eval_metric=eval_metric,
-                                           locals=locals())
-                    for callback in _as_list(batch_end_callback):
-                        callback(params)
+                _call_all(batch_end_callback, epoch, nbatch, eval_metric, locals())
                 nbatch += 1
             for name, val in eval_name_vals:
                 self.logger.info("Epoch[%d] Train-%s=%f", epoch, name, val)

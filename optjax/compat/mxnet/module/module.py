@@ -344,34 +344,28 @@ class Module(BaseModule):
         self.binded = True
 
     def _grad_reqs(self):
+        """MXNet's per-argument grad_req: parameters (not fixed) get ``grad_req``, data
+        only with ``inputs_need_grad``, labels none; a dict overrides a 'write' default."""
         data_names = [d.name for d in self._data_shapes]
         req = self._grad_req if self.for_training else "null"
         arg_names = self._symbol.list_arguments()
-        if isinstance(req, str):
-            out = {}
-            for k in arg_names:
-                if k in self._param_names:
-                    out[k] = "null" if k in self._fixed_param_names else req
-                elif k in data_names:
-                    out[k] = req if self.inputs_need_grad else "null"
-                else:
-                    out[k] = "null"
-            return out
         if isinstance(req, (list, tuple)):
             assert len(req) == len(arg_names)
             return dict(zip(arg_names, req))
+        if not isinstance(req, (str, dict)):
+            raise ValueError("grad_req must be one of str, list, tuple, or dict.")
+        base = req if isinstance(req, str) else "write"
+        out = {}
+        for k in arg_names:
+            if k in self._param_names:
+                out[k] = "null" if k in self._fixed_param_names else base
+            elif k in data_names:
+                out[k] = base if self.inputs_need_grad else "null"
+            else:
+                out[k] = "null"
         if isinstance(req, dict):
-            out = {}
-            for k in arg_names:
-                if k in self._param_names:
-                    out[k] = "null" if k in self._fixed_param_names else "write"
-                elif k in data_names:
-                    out[k] = "write" if self.inputs_need_grad else "null"
-                else:
-                    out[k] = "null"
             out.update(req)
-            return out
-        raise ValueError("grad_req must be one of str, list, tuple, or dict.")
+        return out
 
     def _make_exec(self, shared_module=None):
         from optjax.compat.mxnet.symbol.executor import Executor

@@ -234,16 +234,17 @@ class Symbol:
                 if dt is None and node.attrs.get("__dtype__", "-1") not in ("-1", ""):
                     dt = DTYPE_MX_TO_NP[int(node.attrs["__dtype__"])]
                 var_info[id(node)] = [shape, dt]
+
+        def struct(node, i=0):
+            if node.op is None:
+                s, d = var_info[id(node)]
+                return None if s is None else jax.ShapeDtypeStruct(tuple(s), np_dtype(d))
+            return known[id(node)][i] if known.get(id(node)) else None
+
         for node in order:
             if node.op is None:
                 continue
-            ins = []
-            for src, i in node.inputs:
-                if src.op is None:
-                    s, d = var_info[id(src)]
-                    ins.append(None if s is None else jax.ShapeDtypeStruct(tuple(s), np_dtype(d)))
-                else:
-                    ins.append(known[id(src)][i] if known.get(id(src)) else None)
+            ins = [struct(src, i) for src, i in node.inputs]
             shape_fn = node.op.param_shapes or _LABEL_SHAPES.get(node.op.name)
             if any(x is None for x in ins) and ins and ins[0] is not None and \
                     shape_fn is not None:
@@ -274,19 +275,8 @@ class Symbol:
                 raise MXNetError(f"infer_shape error. Arguments: operator {node.op.name} "
                                  f"(node {node.name!r}) with inputs {shapes_txt}: {e}") from None
             known[id(node)] = list(outs)
-        heads = []
-        for n, i in self._heads:
-            if n.op is None:
-                s, d = var_info[id(n)]
-                heads.append(None if s is None else jax.ShapeDtypeStruct(tuple(s), np_dtype(d)))
-            else:
-                heads.append(known[id(n)][i] if known.get(id(n)) else None)
-        infos = {}
-        for node in order:
-            if node.op is None:
-                s, d = var_info[id(node)]
-                infos[node.name] = None if s is None else jax.ShapeDtypeStruct(
-                    tuple(s), np_dtype(d))
+        heads = [struct(n, i) for n, i in self._heads]
+        infos = {node.name: struct(node) for node in order if node.op is None}
         return infos, heads
 
     def _known_inputs(self, args, kwargs, what):

@@ -32,6 +32,10 @@ import sys
 import mxnet as mx
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from module_cases import (MLP_OPT, Recorder, bn_net, epoch_params, lenet_net, loop_net,  # noqa: E402
+                          mlp_net, notes_net)
+
 OUT = {}
 
 
@@ -51,29 +55,6 @@ def params_np(d):
     return {k: v.asnumpy() for k, v in d.items()}
 
 
-class Recorder:
-    """batch_end_callback: loss (mean -log p[label] over non-ignored labels) and metric."""
-
-    def __init__(self):
-        self.loss, self.metric = [], []
-
-    def __call__(self, p):
-        mod = p.locals["self"]
-        out = mod.get_outputs()[0].asnumpy()
-        lab = p.locals["data_batch"].label[0].asnumpy().astype(int)
-        out = out.reshape(out.shape[0], -1) if out.ndim == 2 else out
-        keep = lab >= 0
-        self.loss.append(float(-np.log(out[np.arange(len(lab)), np.maximum(lab, 0)][keep]).mean()))
-        self.metric.append(p.eval_metric.get_name_value()[0][1])
-
-
-def epoch_params(store):
-    def cb(epoch, sym, arg, aux):
-        store.append({**{"arg:" + k: v.asnumpy() for k, v in arg.items()},
-                      **{"aux:" + k: v.asnumpy() for k, v in aux.items()}})
-    return cb
-
-
 def save_run(name, rec, epochs):
     put(f"{name}/loss", rec.loss)
     put(f"{name}/metric", rec.metric)
@@ -88,11 +69,7 @@ def notes(rng):
     W = rng.uniform(-1, 1, (10, 20)).astype("float32")
     b = rng.uniform(-1, 1, (10,)).astype("float32")
     put("notes/X", X), put("notes/Y", Y), put("notes/init/fc_weight", W), put("notes/init/fc_bias", b)
-    data = mx.symbol.Variable("data")
-    label = mx.symbol.Variable("softmax_label")
-    fc = mx.symbol.FullyConnected(data, name="fc", num_hidden=10)
-    loss = mx.symbol.SoftmaxOutput(fc, label, name="softmax")
-    mod = mx.mod.Module(loss)
+    mod = mx.mod.Module(notes_net(mx))
     mod.bind(data_shapes=[("data", (128, 20))], label_shapes=[("softmax_label", (128,))])
     mod.init_params(arg_params={"fc_weight": mx.nd.array(W), "fc_bias": mx.nd.array(b)})
     lr_sch = mx.lr_scheduler.FactorScheduler(step=100, factor=0.9)
@@ -117,13 +94,7 @@ def bn(rng):
         put(f"bn/init/{k}", v.astype("float32"))
     for k, v in aux.items():
         put(f"bn/aux/{k}", v.astype("float32"))
-    data = mx.sym.Variable("data")
-    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=16)
-    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
-    h = mx.sym.Activation(h, act_type="relu", name="relu1")
-    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=5)
-    net = mx.sym.SoftmaxOutput(h, name="softmax")
-    model = mx.mod.Module(net)
+    model = mx.mod.Module(bn_net(mx))
     lr_scheduler = mx.lr_scheduler.MultiFactorScheduler([8, 15], 0.5)
     optimizer_params = {"momentum": 0.9, "wd": 0.00005, "learning_rate": 0.001,
                         "lr_scheduler": lr_scheduler, "rescale_grad": 0.002, "clip_gradient": 5}
@@ -144,9 +115,7 @@ def loop(rng):
     put("loop/X", X), put("loop/Y", Y)
     for k, v in init.items():
         put(f"loop/init/{k}", v.astype("float32"))
-    data = mx.sym.Variable("data")
-    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=8), act_type="tanh")
-    net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, name="fc2", num_hidden=4), name="softmax")
+    net = loop_net(mx)
     for tag, fixed in (("all", None), ("fixed", ["fc1_weight", "fc1_bias"])):
         mod = mx.mod.Module(net, fixed_param_names=fixed)
         mod.bind(data_shapes=[("data", (32, 12))], label_shapes=[("softmax_label", (32,))])
@@ -185,22 +154,12 @@ def mlp(rng, out_dir):
     for k, v in init.items():
         put(f"mlp/init/{k}", v.astype("float32"))
 
-    def net():
-        data = mx.sym.Variable("data")
-        h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=32), act_type="relu")
-        w2 = mx.sym.Variable("fc2_weight", lr_mult=2.0, wd_mult=0.0)
-        h = mx.sym.Activation(mx.sym.FullyConnected(h, weight=w2, name="fc2", num_hidden=16),
-                              act_type="relu")
-        h = mx.sym.FullyConnected(h, name="fc3", num_hidden=10)
-        return mx.sym.SoftmaxOutput(h, name="softmax", normalization="valid", use_ignore=True,
-                                    ignore_label=-1)
-
-    opt = {"learning_rate": 0.05, "momentum": 0.9, "wd": 0.001}
+    opt = MLP_OPT
     args = {k: mx.nd.array(v.astype("float32")) for k, v in init.items()}
     train = mx.io.NDArrayIter(X, Y, batch_size=32)
     val = mx.io.NDArrayIter(Xv, Yv, batch_size=32)
     rec, eps = Recorder(), []
-    mod = mx.mod.Module(net())
+    mod = mx.mod.Module(mlp_net(mx))
     prefix = os.path.join(out_dir, "mlp")
 
     def ckpt(epoch, sym, arg, aux):
@@ -223,18 +182,7 @@ def mlp(rng, out_dir):
 def lenet(rng, out_dir):
     X = half(rng.randn(4 * 16, 1, 12, 12))
     Y = rng.randint(0, 10, 4 * 16).astype("float32")
-    data = mx.sym.Variable("data")
-    c1 = mx.sym.Convolution(data, kernel=(3, 3), num_filter=4, name="conv1")
-    a1 = mx.sym.Activation(c1, act_type="tanh", name="tanh1")
-    p1 = mx.sym.Pooling(a1, pool_type="max", kernel=(2, 2), stride=(2, 2), name="pool1")
-    c2 = mx.sym.Convolution(p1, kernel=(2, 2), num_filter=8, name="conv2")
-    b2 = mx.sym.BatchNorm(c2, name="bn2")
-    a2 = mx.sym.Activation(b2, act_type="relu", name="relu2")
-    p2 = mx.sym.Pooling(a2, pool_type="avg", kernel=(2, 2), stride=(2, 2), name="pool2")
-    f = mx.sym.Flatten(p2, name="flatten")
-    f1 = mx.sym.Activation(mx.sym.FullyConnected(f, num_hidden=16, name="fc1"), act_type="relu")
-    f2 = mx.sym.FullyConnected(f1, num_hidden=10, name="fc2")
-    net = mx.sym.SoftmaxOutput(f2, name="softmax", normalization="batch", grad_scale=2.0)
+    net = lenet_net(mx)
     shapes, _, aux_shapes = net.infer_shape(data=(16, 1, 12, 12))
     names = net.list_arguments()
     init = {}
