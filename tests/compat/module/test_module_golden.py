@@ -178,3 +178,14 @@ def test_mlp_resumes_from_real_mxnet_optimizer_states(tmp_path):
     mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
              eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
     check_run("mlp_resumed", rec2, eps2)
+
+
+def test_max_pooling_gradient_goes_to_the_first_maximum_like_mxnet():
+    x = mx.sym.Variable("x")
+    out = mx.sym.Pooling(x, pool_type="max", kernel=(2, 2), stride=(2, 2))
+    ex = out.simple_bind(mx.cpu(), x=g("pool/X").shape)
+    ex.arg_dict["x"][:] = g("pool/X")
+    ex.forward(is_train=True)
+    ex.backward(mx.nd.array(g("pool/head")))
+    np.testing.assert_array_equal(ex.outputs[0].asnumpy(), g("pool/out"))
+    np.testing.assert_allclose(ex.grad_dict["x"].asnumpy(), g("pool/grad"), rtol=1e-6)

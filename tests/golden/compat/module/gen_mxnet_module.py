@@ -46,7 +46,7 @@ def half(x):
 
 def put(key, value):
     value = np.asarray(value)
-    if key.endswith("/X"):
+    if key.endswith("/X") and not key.startswith("pool"):
         value = value.astype("float16")
     OUT[key] = np.asarray(value)
 
@@ -235,6 +235,21 @@ def executor_grads(rng):
         put(f"exec/{k}", v)
 
 
+def pooling_ties(rng):
+    """Max-pooling gradient where windows hold equal maxima (MXNet: the first one)."""
+    x = mx.sym.Variable("x")
+    out = mx.sym.Pooling(x, pool_type="max", kernel=(2, 2), stride=(2, 2))
+    X = np.round(rng.randn(2, 3, 6, 4)).astype("float32")  # many ties
+    X[0, 0] = 1.0
+    ex = out.simple_bind(mx.cpu(), x=X.shape)
+    ex.arg_dict["x"][:] = X
+    ex.forward(is_train=True)
+    head = rng.randn(*ex.outputs[0].shape).astype("float32")
+    ex.backward(mx.nd.array(head))
+    put("pool/X", X.astype("float32")), put("pool/head", head)
+    put("pool/out", ex.outputs[0].asnumpy()), put("pool/grad", ex.grad_dict["x"].asnumpy())
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     rng = np.random.RandomState(20261201)
@@ -244,6 +259,7 @@ def main(out_dir):
     mlp(rng, out_dir)
     lenet(rng, out_dir)
     executor_grads(rng)
+    pooling_ties(rng)
     np.savez_compressed(os.path.join(out_dir, "module_golden.npz"), **OUT)
     with open(os.path.join(out_dir, "module_golden.json"), "w") as f:
         json.dump({"mxnet": mx.__version__, "keys": sorted(OUT)}, f, indent=1)
