@@ -109,6 +109,10 @@ class Module(BaseModule):
         if isinstance(context, Context):
             context = [context]
         self._context = list(context)
+        if len(self._context) > 1:
+            warnings.warn(f"Module on {len(self._context)} contexts runs one executor on "
+                          f"{self._context[0]} over the whole batch (MXNet splits the batch; "
+                          "BatchNorm statistics then differ per slice)", stacklevel=2)
         self._symbol = symbol
         data_names = list(data_names) if data_names is not None else []
         label_names = list(label_names) if label_names is not None else []
