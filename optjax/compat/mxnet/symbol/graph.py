@@ -27,23 +27,22 @@ from optjax.compat.mxnet.ops import registry
 __all__ = ["Node", "topo_order", "evaluate", "parse_attr", "op_kwargs", "wanted_inputs",
            "to_json", "from_json", "json_op_name", "registry_op"]
 
-# MXNet's JSON names of operators the registry knows by another name (read and written).
+# MXNet's JSON names (its internal operators) that the registry knows by another name;
+# names it registers as aliases (``_plus_scalar``, ``_Plus``, ...) need no entry.
 _JSON_TO_REGISTRY = {
-    "_plus_scalar": "_add_scalar", "_PlusScalar": "_add_scalar",
-    "_minus_scalar": "_sub_scalar", "_MinusScalar": "_sub_scalar",
-    "_rminus_scalar": "_rsub_scalar", "_RMinusScalar": "_rsub_scalar",
+    "_PlusScalar": "_add_scalar", "_MinusScalar": "_sub_scalar", "_RMinusScalar": "_rsub_scalar",
     "_MulScalar": "_mul_scalar", "_DivScalar": "_div_scalar", "_RDivScalar": "_rdiv_scalar",
     "_PowerScalar": "_power_scalar", "_RPowerScalar": "_rpower_scalar",
     "_ModScalar": "_mod_scalar", "_RModScalar": "_rmod_scalar",
     "_MaximumScalar": "_maximum_scalar", "_MinimumScalar": "_minimum_scalar",
-    "_Plus": "elemwise_add", "_plus": "elemwise_add", "_add": "elemwise_add",
-    "_Minus": "elemwise_sub", "_minus": "elemwise_sub", "_sub": "elemwise_sub",
-    "_Mul": "elemwise_mul", "_mul": "elemwise_mul", "_Div": "elemwise_div", "_div": "elemwise_div",
-    "_Power": "broadcast_power", "_power": "broadcast_power",
-    "_Maximum": "broadcast_maximum", "_maximum": "broadcast_maximum",
-    "_Minimum": "broadcast_minimum", "_minimum": "broadcast_minimum",
-    "_Mod": "broadcast_mod", "_mod": "broadcast_mod",
+    **{f"_{k}": f"broadcast_{k}" for k in ("power", "maximum", "minimum", "mod", "hypot", "equal",
+                                           "not_equal", "greater", "greater_equal", "lesser",
+                                           "lesser_equal", "logical_and", "logical_or",
+                                           "logical_xor")},
+    "_Power": "broadcast_power", "_Maximum": "broadcast_maximum",
+    "_Minimum": "broadcast_minimum", "_Mod": "broadcast_mod",
 }
+# Names MXNet writes for registered operators whose registry name differs.
 _REGISTRY_TO_JSON = {"_add_scalar": "_plus_scalar", "_sub_scalar": "_minus_scalar",
                      "_rsub_scalar": "_rminus_scalar"}
 
@@ -59,6 +58,8 @@ _OUTPUT_NAMES = {"BatchNorm": ("output", "mean", "var")}
 
 def registry_op(json_name: str):
     """The registered operator behind an MXNet JSON operator name."""
+    if json_name in registry.OPS:
+        return registry.OPS[json_name]
     return registry.get(_JSON_TO_REGISTRY.get(json_name, json_name))
 
 

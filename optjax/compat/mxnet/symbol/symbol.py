@@ -186,25 +186,66 @@ class Symbol:
             return _apply(scalar_op, scalar_hint, [self], {"scalar": other})
         return NotImplemented
 
-    def __add__(self, o): return self._binary(o, "elemwise_add", "_plus", "_add_scalar", "_plusscalar")
-    def __radd__(self, o): return self.__add__(o)
-    def __sub__(self, o): return self._binary(o, "elemwise_sub", "_minus", "_sub_scalar", "_minusscalar")
-    def __rsub__(self, o): return self._binary(o, "elemwise_sub", "_minus", "_rsub_scalar", "_rminusscalar", True)
-    def __mul__(self, o): return self._binary(o, "elemwise_mul", "_mul", "_mul_scalar", "_mulscalar")
-    def __rmul__(self, o): return self.__mul__(o)
-    def __truediv__(self, o): return self._binary(o, "elemwise_div", "_div", "_div_scalar", "_divscalar")
-    def __rtruediv__(self, o): return self._binary(o, "elemwise_div", "_div", "_rdiv_scalar", "_rdivscalar", True)
-    def __mod__(self, o): return self._binary(o, "broadcast_mod", "_mod", "_mod_scalar", "_modscalar")
-    def __rmod__(self, o): return self._binary(o, "broadcast_mod", "_mod", "_rmod_scalar", "_rmodscalar", True)
-    def __pow__(self, o): return self._binary(o, "broadcast_power", "_power", "_power_scalar", "_powerscalar")
-    def __rpow__(self, o): return self._binary(o, "broadcast_power", "_power", "_rpower_scalar", "_rpowerscalar", True)
-    def __neg__(self): return self.__mul__(-1.0)
-    def __eq__(self, o): return self._binary(o, "broadcast_equal", "_equal", "_equal_scalar", "_equalscalar")
-    def __ne__(self, o): return self._binary(o, "broadcast_not_equal", "_not_equal", "_not_equal_scalar", "_notequalscalar")
-    def __gt__(self, o): return self._binary(o, "broadcast_greater", "_greater", "_greater_scalar", "_greaterscalar")
-    def __ge__(self, o): return self._binary(o, "broadcast_greater_equal", "_greater_equal", "_greater_equal_scalar", "_greaterequalscalar")
-    def __lt__(self, o): return self._binary(o, "broadcast_lesser", "_lesser", "_lesser_scalar", "_lesserscalar")
-    def __le__(self, o): return self._binary(o, "broadcast_lesser_equal", "_lesser_equal", "_lesser_equal_scalar", "_lesserequalscalar")
+    def __add__(self, other):
+        return self._binary(other, "elemwise_add", "_plus", "_add_scalar", "_plusscalar")
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._binary(other, "elemwise_sub", "_minus", "_sub_scalar", "_minusscalar")
+
+    def __rsub__(self, other):
+        return self._binary(other, "elemwise_sub", "_minus", "_rsub_scalar", "_rminusscalar", True)
+
+    def __mul__(self, other):
+        return self._binary(other, "elemwise_mul", "_mul", "_mul_scalar", "_mulscalar")
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._binary(other, "elemwise_div", "_div", "_div_scalar", "_divscalar")
+
+    def __rtruediv__(self, other):
+        return self._binary(other, "elemwise_div", "_div", "_rdiv_scalar", "_rdivscalar", True)
+
+    def __mod__(self, other):
+        return self._binary(other, "broadcast_mod", "_mod", "_mod_scalar", "_modscalar")
+
+    def __rmod__(self, other):
+        return self._binary(other, "broadcast_mod", "_mod", "_rmod_scalar", "_rmodscalar", True)
+
+    def __pow__(self, other):
+        return self._binary(other, "broadcast_power", "_power", "_power_scalar", "_powerscalar")
+
+    def __rpow__(self, other):
+        return self._binary(other, "broadcast_power", "_power",
+                            "_rpower_scalar", "_rpowerscalar", True)
+
+    def __eq__(self, other):
+        return self._binary(other, "broadcast_equal", "_equal", "_equal_scalar", "_equalscalar")
+
+    def __ne__(self, other):
+        return self._binary(other, "broadcast_not_equal", "_not_equal",
+                            "_not_equal_scalar", "_notequalscalar")
+
+    def __gt__(self, other):
+        return self._binary(other, "broadcast_greater", "_greater",
+                            "_greater_scalar", "_greaterscalar")
+
+    def __ge__(self, other):
+        return self._binary(other, "broadcast_greater_equal", "_greater_equal",
+                            "_greater_equal_scalar", "_greaterequalscalar")
+
+    def __lt__(self, other):
+        return self._binary(other, "broadcast_lesser", "_lesser", "_lesser_scalar", "_lesserscalar")
+
+    def __le__(self, other):
+        return self._binary(other, "broadcast_lesser_equal", "_lesser_equal",
+                            "_lesser_equal_scalar", "_lesserequalscalar")
+
+    def __neg__(self):
+        return self.__mul__(-1.0)
+
     __hash__ = object.__hash__
 
     def __getattr__(self, name):
