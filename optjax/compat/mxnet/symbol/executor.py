@@ -241,7 +241,7 @@ class Executor:
             if tuple(v.shape) != dst.shape:
                 raise MXNetError(f"forward: shape of {name!r} is {dst.shape}, got "
                                  f"{tuple(v.shape)}")
-            dst._data = v.astype(dst.dtype)
+            dst._data = v if v.dtype == dst.dtype else v.astype(dst.dtype)
         args, aux, key = self._inputs()
         if is_train and self._diff:
             outs, new_aux, grads = self._program.forward_backward(self._diff)(args, aux, key, None)
@@ -279,10 +279,8 @@ class Executor:
             _, _, grads = self._program.forward_backward(self._diff)(args, aux, key, heads)
         for n, g in zip(self._arg_names, self.grad_arrays):
             if n in grads:
-                if self._grad_req[n] == "add":
-                    g._data = g._data + grads[n].astype(g.dtype)
-                else:
-                    g._data = grads[n].astype(g.dtype)
+                v = grads[n] if grads[n].dtype == g.dtype else grads[n].astype(g.dtype)
+                g._data = g._data + v if self._grad_req[n] == "add" else v
 
     # -- parameters ----------------------------------------------------------------------
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
