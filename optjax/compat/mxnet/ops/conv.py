@@ -137,10 +137,14 @@ def pool_extra(size: int, k: int, s: int, p: int, convention: str) -> int:
 
 
 def _tiled_pool(data, sp, kernel, pool_type):
-    """Pooling whose windows tile the input (kernel == stride, no padding) as a reshape and
+    """Pooling whose windows tile the input (kernel == stride, no padding, 'valid' windows
+    or sizes that divide) as a reshape and
     a reduction over the window axis: much faster on CPU than ``reduce_window`` and its
     ``select_and_scatter`` gradient. Max pooling sends the gradient to the first
     maximum of each window (row-major), as MXNet's backward does."""
+    # 'valid' windows: the trailing rows/columns no window covers are dropped (zero gradient)
+    data = data[tuple(slice(0, d - d % kernel[sp.index(i)]) if i in sp else slice(None)
+                      for i, d in enumerate(data.shape))]
     shape, win = [], []
     for i, d in enumerate(data.shape):
         if i in sp:
@@ -192,7 +196,8 @@ def pooling(data, *, kernel: tuple = (), pool_type: str = "max", global_pool: bo
         padding[i] = (pad[j], pad[j] + extra)
         inner[i] = (0, extra)
     if pool_type in ("max", "avg", "sum") and all(
-            kernel[j] == stride[j] and pad[j] == 0 and data.shape[i] % kernel[j] == 0
+            kernel[j] == stride[j] and pad[j] == 0 and (
+                pooling_convention == "valid" or data.shape[i] % kernel[j] == 0)
             for j, i in enumerate(sp)):
         return _tiled_pool(data, sp, tuple(kernel), pool_type)
     if pool_type == "max":
