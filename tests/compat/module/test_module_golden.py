@@ -108,6 +108,15 @@ def test_notes_manual_loop_and_fixed_params(tag, fixed):
         assert sorted(mod._updater.states) == [2, 3]
 
 
+def resume_and_check(prefix, train):
+    """Module.load(prefix, 2, load_optimizer_states=True), fit epochs 2..3, compare."""
+    mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
+    rec2, eps2 = Recorder(), []
+    mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
+             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
+    check_run("mlp_resumed", rec2, eps2)
+
+
 def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
     train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
     val = ArrayIter(g("mlp/Xv"), g("mlp/Yv"), 32)
@@ -126,11 +135,7 @@ def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
     np.testing.assert_allclose([v for _, v in mod.score(val, Accuracy())], g("mlp/score"),
                                rtol=RTOL)
     # resumed from our checkpoint (symbol JSON, params, optimizer states)
-    mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
-    rec2, eps2 = Recorder(), []
-    mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
-             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
-    check_run("mlp_resumed", rec2, eps2)
+    resume_and_check(prefix, train)
 
 
 def test_lenet_fit_batchnorm_aux_and_predict():
@@ -173,11 +178,7 @@ def test_mlp_resumes_from_real_mxnet_optimizer_states(tmp_path):
             eval_metric=Accuracy(), arg_params=arrays("mlp/init/"))
     mod.save_checkpoint(prefix, 2)
     shutil.copy(os.path.join(GOLDEN, "mlp-0002.states"), prefix + "-0002.states")
-    mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
-    rec2, eps2 = Recorder(), []
-    mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
-             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
-    check_run("mlp_resumed", rec2, eps2)
+    resume_and_check(prefix, train)
 
 
 def test_max_pooling_gradient_goes_to_the_first_maximum_like_mxnet():
