@@ -469,20 +469,20 @@ class Module(BaseModule):
         if is_train is None:
             is_train = self.for_training
         arg_dict = self._exec.arg_dict
-        for d, x in zip(self._data_shapes, data_batch.data):
-            self._load(arg_dict[d.name], x)
+        pairs = list(zip(self._data_shapes, data_batch.data))
         if self._label_shapes is not None and getattr(data_batch, "label", None):
-            for d, x in zip(self._label_shapes, data_batch.label):
-                self._load(arg_dict[d.name], x)
+            pairs += list(zip(self._label_shapes, data_batch.label))
+        values = []
+        for d, x in pairs:  # every array is checked before any is loaded
+            v = x._data if isinstance(x, NDArray) else jnp.asarray(x)
+            dst = arg_dict[d.name]
+            if tuple(v.shape) != dst.shape:
+                raise MXNetError(f"{d.name!r}: batch array of shape {tuple(v.shape)} does not "
+                                 f"fit the bound shape {dst.shape}")
+            values.append((dst, v))
+        for dst, v in values:
+            dst._data = v.astype(dst.dtype) if v.dtype != dst.dtype else v
         self._exec.forward(is_train=is_train)
-
-    @staticmethod
-    def _load(dst, src):
-        v = src._data if isinstance(src, NDArray) else jnp.asarray(src)
-        if tuple(v.shape) != dst.shape:
-            raise MXNetError(f"batch array of shape {tuple(v.shape)} does not fit the bound "
-                             f"shape {dst.shape}")
-        dst._data = v.astype(dst.dtype) if v.dtype != dst.dtype else v
 
     def backward(self, out_grads=None):
         assert self.binded and self.params_initialized
