@@ -169,3 +169,37 @@ def test_dropout_in_a_compiled_step_draws_fresh_masks():
     b = ex.forward(is_train=True)[0].asnumpy()
     assert set(np.unique(a)) <= {0.0, 2.0} and not np.array_equal(a, b)
     np.testing.assert_array_equal(ex.forward(is_train=False)[0].asnumpy(), np.ones(64))
+
+
+def test_executor_matches_eager_nd_on_the_same_operators():
+    """A graph of many operators gives the numbers of the same calls made eagerly with mx.nd
+    (one operator registry), forward and gradient."""
+    rng = np.random.RandomState(3)
+    a = mx.sym.Variable("a")
+    x = mx.sym.Variable("x")
+    e = mx.sym.Embedding(a, input_dim=6, output_dim=4, name="emb")
+    h = mx.sym.LeakyReLU(mx.sym.FullyConnected(x, num_hidden=4, name="fc"), act_type="leaky",
+                         slope=0.1)
+    c = mx.sym.Concat(mx.sym.mean(e, axis=1), h, dim=1)
+    out = mx.sym.LinearRegressionOutput(mx.sym.dot(c, mx.sym.Variable("w")), name="lro")
+    shapes = {"a": (3, 2), "x": (3, 5), "w": (8, 2)}
+    ex = out.simple_bind(mx.cpu(), **shapes)
+    vals = {"a": rng.randint(0, 6, (3, 2)).astype("f"), "x": rng.randn(3, 5).astype("f"),
+            "w": rng.randn(8, 2).astype("f"), "emb_weight": rng.randn(6, 4).astype("f"),
+            "fc_weight": rng.randn(4, 5).astype("f"), "fc_bias": rng.randn(4).astype("f"),
+            "lro_label": rng.randn(3, 2).astype("f")}
+    for k, v in vals.items():
+        ex.arg_dict[k][:] = v
+    got = ex.forward(is_train=True)[0].asnumpy()
+    ex.backward()
+    nd = {k: mx.nd.array(v) for k, v in vals.items()}
+    nd["w"].attach_grad()
+    with mx.autograd.record():
+        emb = mx.nd.Embedding(nd["a"], nd["emb_weight"], input_dim=6, output_dim=4)
+        hh = mx.nd.LeakyReLU(mx.nd.FullyConnected(nd["x"], nd["fc_weight"], nd["fc_bias"],
+                                                  num_hidden=4), act_type="leaky", slope=0.1)
+        cc = mx.nd.Concat(mx.nd.mean(emb, axis=1), hh, dim=1)
+        y = mx.nd.LinearRegressionOutput(mx.nd.dot(cc, nd["w"]), nd["lro_label"])
+    y.backward()
+    np.testing.assert_allclose(got, y.asnumpy(), rtol=1e-6)
+    np.testing.assert_allclose(ex.grad_dict["w"].asnumpy(), nd["w"].grad.asnumpy(), rtol=1e-6)
