@@ -38,6 +38,13 @@ TOLERANCE = {
 VISIBLE_OUTPUTS = {"LeakyReLU_rrelu_predict": 1}  # MXNet's nd also returns rrelu's mask
 
 
+def _x64(case):
+    """float64/int64 cases run with JAX's 64-bit mode (off by default, as in the shim)."""
+    wide = any(np.dtype(d).itemsize == 8 for d in case["out_dtypes"]) or any(
+        DATA[f"{case['id']}/in/{n}"].dtype.itemsize == 8 for n, _ in case["inputs"])
+    return jax.enable_x64(wide)
+
+
 def _attrs(case):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in case["attrs"].items()}
 
@@ -59,8 +66,18 @@ def _close(actual, expected, case, what):
                                rtol=rtol, atol=atol, err_msg=f"{case['id']} {what}")
 
 
+def _expected(case, key):
+    """MXNet's value for ``key`` (``out/0``, ``grad/data``, ``aux/moving_var``): its default
+    (MKLDNN) kernels', or its reference kernels' where those are the ones the shim follows."""
+    if KNOWN_KERNEL_DISAGREEMENTS.get(case["id"], ("mkldnn",))[0] == "reference":
+        ref = f"{case['id']}/ref/{key}"
+        if ref in DATA:
+            return DATA[ref]
+    return DATA[f"{case['id']}/{key}"]
+
+
 def _expected_outputs(case):
-    return [DATA[f"{case['id']}/out/{j}"] for j in range(_n_out(case))]
+    return [_expected(case, f"out/{j}") for j in range(_n_out(case))]
 
 
 def _as_list(out):
@@ -69,6 +86,11 @@ def _as_list(out):
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_eager_nd(case):
+    with _x64(case):
+        _eager_nd(case)
+
+
+def _eager_nd(case):
     arrays = [nd.array(a, dtype=a.dtype) for a in _inputs(case)]
     mode = autograd.train_mode() if case["train"] else autograd.predict_mode()
     with mode:
@@ -78,11 +100,16 @@ def test_eager_nd(case):
     names = [n for n, _ in case["inputs"]]
     for aux in ("moving_mean", "moving_var"):
         if aux in names:  # MXNet writes them in backward; the shim after a training forward
-            _close(arrays[names.index(aux)].asnumpy(), DATA[f"{case['id']}/aux/{aux}"], case, aux)
+            _close(arrays[names.index(aux)].asnumpy(), _expected(case, f"aux/{aux}"), case, aux)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_jit_pure_function(case):
+    with _x64(case):
+        _jit_pure_function(case)
+
+
+def _jit_pure_function(case):
     op = registry.get(case["op"])
     extra = {}
     if op.needs_mode:
@@ -94,7 +121,7 @@ def test_jit_pure_function(case):
     if op.aux:
         result, new_aux = result
         for name, value in zip(op.aux, new_aux):
-            _close(value, DATA[f"{case['id']}/aux/{name}"], case, name)
+            _close(value, _expected(case, f"aux/{name}"), case, name)
     for j, (o, e) in enumerate(zip(_as_list(result)[:_n_out(case)], _expected_outputs(case))):
         _close(o, e, case, f"jit output {j}")
 
@@ -104,6 +131,11 @@ BACKWARD = [c for c in CASES if c["backward"]]
 
 @pytest.mark.parametrize("case", BACKWARD, ids=[c["id"] for c in BACKWARD])
 def test_autograd_backward(case):
+    with _x64(case):
+        _autograd_backward(case)
+
+
+def _autograd_backward(case):
     names = [n for n, _ in case["inputs"]]
     arrays = [nd.array(a, dtype=a.dtype) for a in _inputs(case)]
     for g in case["grads"]:
@@ -113,9 +145,9 @@ def test_autograd_backward(case):
     outs = _as_list(out)[:_n_out(case)]
     heads = [nd.array(DATA[f"{case['id']}/head/{j}"]) for j in range(len(outs))]
     heads = [h.astype(o.dtype) for h, o in zip(heads, outs)]
-    autograd.backward(outs, head_grads=heads)
+    autograd.backward(outs, head_grads=heads, train_mode=case["train"])
     for g in case["grads"]:
-        _close(arrays[names.index(g)].grad.asnumpy(), DATA[f"{case['id']}/grad/{g}"], case,
+        _close(arrays[names.index(g)].grad.asnumpy(), _expected(case, f"grad/{g}"), case,
                f"gradient of {g}")
 
 
@@ -137,4 +169,28 @@ def test_mkldnn_disagreements_are_recorded():
         {k: v for k, v in off.items() if v is not None and v >= 1e-3}
 
 
-KNOWN_KERNEL_DISAGREEMENTS = {}
+_MAXPOOL = ("reference", "MKLDNN's max-pooling backward sends gradients to other positions than "
+            "the window maxima (measured max |diff| 2.3; also inside gluon nets, hybridized or not); "
+            "MXNet's reference kernels and the shim route them to the maxima")
+KNOWN_KERNEL_DISAGREEMENTS = {
+    "Pooling_max": _MAXPOOL, "Pooling_max_full": _MAXPOOL, "Pooling_global_max": _MAXPOOL,
+    "Pooling_1d": _MAXPOOL,
+    "Pooling_avg_full": ("reference", "MKLDNN's avg-pooling backward with pooling_convention='full' "
+                         "divides the overhanging windows' gradient differently (measured max "
+                         "|diff| 0.13); the reference kernels agree with the shim's forward"),
+    "LeakyReLU_rrelu_predict": ("mkldnn", "rrelu's second output (its mask) is memory MXNet never "
+                                "fills in predict mode; the shim returns the first output only"),
+    "Deconvolution_1d": ("mkldnn", "the reference 1-D Deconvolution with dilate=2 differs from "
+                         "MKLDNN's forward (measured max |diff| 3.4); the shim matches MKLDNN, "
+                         "which agrees with Convolution's transpose"),
+}
+
+
+def test_every_attribute_is_annotated():
+    """Attribute types parse string attributes (symbol JSON); every attribute needs one."""
+    import inspect
+    missing = [f"{op.name}.{p.name}" for op in set(registry.OPS.values())
+               for p in op.signature.parameters.values()
+               if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("key", "is_train")
+               and p.annotation is inspect.Parameter.empty]
+    assert not missing, missing

@@ -97,7 +97,7 @@ for _kind in _BINARY:
 
 
 @register("add_n", ("*args",), aliases=("ElementWiseSum",))
-def add_n(*args):
+def add_n(*args, num_args: int | None = None):
     """Sum of any number of same-shaped arrays."""
     same_dtype(*args)
     out = args[0]

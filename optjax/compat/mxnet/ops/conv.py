@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from optjax.compat.mxnet.base import MXNetError
@@ -201,13 +202,12 @@ def pooling(data, *, kernel: tuple = (), pool_type: str = "max", global_pool: bo
             for j, i in enumerate(sp)):
         return _tiled_pool(data, sp, tuple(kernel), pool_type)
     if pool_type == "max":
-        init = -jnp.inf if jnp.issubdtype(data.dtype, jnp.floating) \
-            else int(jnp.iinfo(data.dtype).min)  # Python scalars: vjp under jit
+        init = np.array(-np.inf if jnp.issubdtype(data.dtype, jnp.floating)
+                        else jnp.iinfo(data.dtype).min, data.dtype)
         return lax.reduce_window(data, init, lax.max, window, strides, padding)
 
     def window_sum(x, pads):
-        return lax.reduce_window(x, 0 if jnp.issubdtype(x.dtype, jnp.integer) else 0.0, lax.add,
-                                 window, strides, pads)
+        return lax.reduce_window(x, np.zeros((), x.dtype), lax.add, window, strides, pads)
 
     if pool_type == "sum":
         return window_sum(data, padding)

@@ -140,3 +140,45 @@ def shape_array(data):
 def size_array(data):
     """The number of elements as a (1,) int64 array."""
     return jnp.asarray([data.size], dtype=jnp.int64)
+
+
+@register("slice_like", ("data", "shape_like"))
+def slice_like(data, shape_like, *, axes: tuple = ()):
+    """``data[:s0, :s1, ...]`` with the sizes of ``shape_like`` on ``axes`` (all if empty)."""
+    axes = tuple(range(shape_like.ndim)) if not axes else tuple(a % data.ndim for a in axes)
+    idx = [slice(None)] * data.ndim
+    for a in axes:
+        idx[a] = slice(0, shape_like.shape[a])
+    return data[tuple(idx)]
+
+
+@register("depth_to_space", ("data",))
+def depth_to_space(data, *, block_size: int):
+    """``(N, C * b * b, H, W) -> (N, C, H * b, W * b)`` (DCR order, as MXNet)."""
+    n, c, h, w = data.shape
+    b = block_size
+    x = data.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2)
+    return x.reshape(n, c // (b * b), h * b, w * b)
+
+
+@register("space_to_depth", ("data",))
+def space_to_depth(data, *, block_size: int):
+    """``(N, C, H * b, W * b) -> (N, C * b * b, H, W)``, the inverse of ``depth_to_space``."""
+    n, c, h, w = data.shape
+    b = block_size
+    x = data.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    return x.reshape(n, c * b * b, h // b, w // b)
+
+
+@register("SequenceReverse", ("data", "sequence_length"))
+def sequence_reverse(data, sequence_length=None, *, use_sequence_length: bool = False,
+                     axis: int = 0):
+    """Reverse the first ``sequence_length[b]`` steps of each sequence along time (axis 0),
+    leaving the padding in place; the whole axis without ``use_sequence_length``."""
+    t = data.shape[0]
+    if not use_sequence_length or sequence_length is None:
+        return jnp.flip(data, 0)
+    steps = jnp.arange(t).reshape(-1, 1)
+    lens = sequence_length.astype(jnp.int32).reshape(1, -1)
+    src = jnp.where(steps < lens, lens - 1 - steps, steps)  # (T, B)
+    return jnp.take_along_axis(data, src.reshape(src.shape + (1,) * (data.ndim - 2)), axis=0)
