@@ -27,8 +27,6 @@ Example:
 
 from __future__ import annotations
 
-import weakref
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -82,13 +80,10 @@ class Program:
         return fn
 
 
-_PROGRAMS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def program(symbol) -> Program:
-    """The (cached) :class:`Program` of ``symbol``'s graph."""
-    head = symbol._heads[0][0]
-    cache = _PROGRAMS.setdefault(head, {})
+    """The :class:`Program` of ``symbol``'s graph, cached on its first head node (so it
+    lives as long as the graph)."""
+    cache = symbol._heads[0][0].programs
     key = tuple((id(n), i) for n, i in symbol._heads)
     prog = cache.get(key)
     if prog is None:

@@ -71,7 +71,7 @@ def json_op_name(op) -> str:
 class Node:
     """One graph node: a variable (``op is None``) or an operator call."""
 
-    __slots__ = ("op", "name", "attrs", "inputs", "_kwargs", "__weakref__")
+    __slots__ = ("op", "name", "attrs", "inputs", "_kwargs", "programs", "__weakref__")
 
     def __init__(self, op, name: str, attrs: dict, inputs: list):
         self.op = op
@@ -79,6 +79,7 @@ class Node:
         self.attrs = dict(attrs)      # every attribute, as MXNet's strings
         self.inputs = list(inputs)    # [(Node, output index)]
         self._kwargs = None
+        self.programs = {}            # compiled executors' programs with this node as head
 
     @property
     def is_variable(self) -> bool:

@@ -176,6 +176,8 @@ class Symbol:
             for node, _ in self._heads:
                 node.attrs[key] = v
                 node._kwargs = None
+        for node in self._order():  # compiled programs read the attributes when traced
+            node.programs.clear()
 
     # -- composition -----------------------------------------------------------------------
     def _binary(self, other, op, hint, scalar_op, scalar_hint, reverse=False):
