@@ -543,9 +543,13 @@ class Module(BaseModule):
 
     # -- optimizer states ---------------------------------------------------------------------
     def save_optimizer_states(self, fname):
+        """Write the optimizer states: MXNet's pickle where MXNet has the same states
+        (SGD, NAG, Adam, AdaGrad, RMSProp; user optimizers with NDArray states), so real
+        MXNet loads the file; else the shim's own format."""
         assert self.optimizer_initialized
+        blob = mxnet_states.dumps_for_mxnet(self._updater)
         with open(fname, "wb") as fout:
-            fout.write(self._updater.get_states())
+            fout.write(blob if blob is not None else self._updater.get_states())
 
     def load_optimizer_states(self, fname):
         """Load states written by the shim, or by MXNet (its pickle, read without running

@@ -1,5 +1,6 @@
-"""Optimizer states written by real MXNet (``Module.save_optimizer_states``: a pickle of
-``{index: state}``) loaded into the shim's :class:`~optjax.compat.mxnet.optimizer.Updater`.
+"""Optimizer states in real MXNet's format (``Module.save_optimizer_states``: a pickle of
+``{index: state}``), loaded into and written from the shim's
+:class:`~optjax.compat.mxnet.optimizer.Updater`.
 
 The pickle is read by :func:`optjax.compat.mxnet.legacy_pickle.load_states`, which
 never runs code from the file and refuses anything but arrays, numbers, tuples,
@@ -10,6 +11,11 @@ weight-shaped leaves of its functional state, in MXNet's order (SGD/NAG
 momentum; Adam mean, var; AdaGrad history; RMSProp ``n``). Step counters start
 again from ``begin_num_update``, as they do in MXNet when a fresh optimizer loads
 states. Every index is checked before any state is replaced.
+
+:func:`dumps_for_mxnet` writes the same structure back (with
+:func:`~optjax.compat.mxnet.legacy_pickle.dumps_states`), so MXNet's
+``Module.load_optimizer_states`` reads the shim's files and both resume with the
+same numbers (MXNet's step counters restart on load; so do the shim's).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 
-__all__ = ["is_mxnet_pickle", "load_into_updater"]
+__all__ = ["is_mxnet_pickle", "load_into_updater", "dumps_for_mxnet"]
 
 # Built-in optimizers whose MXNet state arrays are, in order, the weight-shaped leaves
 # of the recipe's state (checked against MXNet 1.9.1's create_state).
@@ -99,3 +105,54 @@ def load_into_updater(updater, data: bytes, weights: dict, source: str) -> None:
     updater.states = new
     updater.states_synced = dict.fromkeys(new, True)
     updater._pending = {}
+
+
+def _mxnet_layout(recipe: str, arrays: list, optimizer):
+    """MXNet 1.9.1's ``create_state`` structure holding ``arrays``."""
+    if recipe in ("sgd", "nag"):
+        return arrays[0] if arrays else None
+    if recipe == "adagrad":
+        return arrays[0]
+    return tuple(arrays)  # adam (mean, var); rmsprop (n,)
+
+
+def _numpy_state(state):
+    from optjax.compat.mxnet.ndarray.ndarray import NDArray
+    if state is None:
+        return None
+    if isinstance(state, NDArray):
+        return state.asnumpy()
+    if isinstance(state, (tuple, list)):
+        parts = [_numpy_state(s) for s in state]
+        return None if any(p is _UNSUPPORTED for p in parts) else type(state)(parts)
+    return _UNSUPPORTED
+
+
+_UNSUPPORTED = object()
+
+
+def dumps_for_mxnet(updater):
+    """The updater's states as MXNet's ``.states`` pickle, or None when MXNet has no
+    equivalent (other built-in optimizers, multi-precision states, unapplied loads)."""
+    from optjax.compat.mxnet import legacy_pickle
+    if updater._pending:
+        return None
+    optimizer = updater.optimizer
+    out = {}
+    if updater._fused_ok():
+        recipe = optimizer._recipe
+        if recipe not in _RECIPE_ORDER_SAME or getattr(optimizer, "centered", False):
+            return None
+        for idx, state in updater.states.items():
+            if state.mp:
+                return None
+            arrays = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state.tree)
+                      if np.ndim(leaf) > 0]
+            out[idx] = _mxnet_layout(recipe, arrays, optimizer)
+    else:
+        for idx, state in updater.states.items():
+            value = _numpy_state(state)
+            if value is _UNSUPPORTED:
+                return None
+            out[idx] = value
+    return legacy_pickle.dumps_states(out)
