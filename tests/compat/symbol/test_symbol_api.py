@@ -107,7 +107,11 @@ def test_infer_type_and_partial():
     arg, out, aux = net.infer_shape_partial()
     assert arg == [(), (), ()] and out == [()]
     arg, out, aux = net.infer_type(data="float64")
-    assert arg[0] is np.float64 and out == [np.float32] or out == [np.float64]
+    assert arg == [np.float64] * 3 and out == [np.float64]
+    cast = mx.sym.SoftmaxOutput(mx.sym.Cast(net, dtype="float16"), name="sm")
+    assert cast.infer_type(data="float64") == ([np.float64] * 3 + [np.float16], [np.float16], [])
+    with pytest.warns(UserWarning, match="Cannot decide type"):
+        assert cast.infer_type() == (None, None, None)
 
 
 def test_bad_shapes_raise_mxnet_error_naming_the_node():

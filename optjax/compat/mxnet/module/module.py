@@ -204,7 +204,7 @@ class Module(BaseModule):
     @property
     def output_shapes(self):
         assert self.binded
-        _, outs = self._symbol._infer(self._input_shapes(), self._input_types(), True)
+        _, outs = self._symbol._infer(self._input_shapes(), self._input_types())
         return [(n, tuple(o.shape)) for n, o in zip(self._output_names, outs)]
 
     # -- parameters ---------------------------------------------------------------------------

@@ -164,7 +164,7 @@ class Executor:
             if k not in symbol.list_inputs():
                 raise MXNetError(f"simple_bind: {k!r} is not an input of the symbol; inputs are "
                                  f"{symbol.list_inputs()}")
-        infos, _ = symbol._infer(shapes, types, True)
+        infos, _ = symbol._infer(shapes, types)
         missing = [n for n in symbol.list_inputs() if infos.get(n) is None]
         if missing:
             raise MXNetError(f"simple_bind: cannot infer the shapes of {missing}; give them "

@@ -20,7 +20,6 @@ Example:
 
 from __future__ import annotations
 
-import copy as _copy
 import json
 import os
 
@@ -261,7 +260,7 @@ class Symbol:
         raise AttributeError(f"'Symbol' object has no attribute {name!r}")
 
     # -- inference -------------------------------------------------------------------------
-    def _infer(self, shapes: dict, dtypes: dict, partial: bool):
+    def _infer(self, shapes: dict, dtypes: dict):
         """``({var name: ShapeDtypeStruct|None}, [head struct|None])`` from known inputs."""
         order = self._order()
         known = {}  # id(node) -> list of ShapeDtypeStruct per output (None unknown)
@@ -351,7 +350,7 @@ class Symbol:
     def _infer_shape_impl(self, partial, *args, **kwargs):
         given = {k: tuple(int(d) for d in v)
                  for k, v in self._known_inputs(args, kwargs, "infer_shape").items()}
-        infos, heads = self._infer(given, {}, partial)
+        infos, heads = self._infer(given, {})
         _, argn, auxn = self._split_vars()
         arg = [infos[n.name] for n in argn]
         aux = [infos[n.name] for n in auxn]
@@ -366,36 +365,52 @@ class Symbol:
         return [sh(x) for x in arg], [sh(x) for x in heads], [sh(x) for x in aux]
 
     def infer_type(self, *args, **kwargs):
-        """``(arg_types, out_types, aux_types)`` as NumPy types; float32 where unknown."""
+        """``(arg_types, out_types, aux_types)`` as NumPy types from some input types.
+
+        Types flow forward: an operator's outputs take its ``dtype`` attribute when it
+        has one (``Cast``), else the type of its first typed input, and its untyped
+        inputs (weights, labels) take that type too, as MXNet's operators infer them.
+        ``(None, None, None)`` with a warning when some argument stays untyped.
+        """
         names = self.list_arguments()
-        given = {}
+        types = {}
         for n, v in zip(names, args):
             if v is not None:
-                given[n] = np_dtype(v)
+                types[n] = np_dtype(v)
         for k, v in kwargs.items():
-            given[k] = np_dtype(v)
-        types = {}
-        _, argn, auxn = self._split_vars()
+            if k not in self.list_inputs():
+                raise MXNetError(f"infer_type: {k!r} is not an input of the symbol; inputs "
+                                 f"are {self.list_inputs()}")
+            types[k] = np_dtype(v)
+        order, argn, auxn = self._split_vars()
         for n in argn + auxn:
-            if n.name in given:
-                types[n.name] = given[n.name]
-            elif n.attrs.get("__dtype__", "-1") not in ("-1", ""):
+            if n.name not in types and n.attrs.get("__dtype__", "-1") not in ("-1", ""):
                 types[n.name] = DTYPE_MX_TO_NP[int(n.attrs["__dtype__"])]
-        try:
-            shapes = self._probe_shapes()
-            infos, heads = self._infer(shapes, types, True)
-        except MXNetError:
-            infos, heads = {}, []
-        t = lambda name: (infos.get(name).dtype if infos.get(name) is not None  # noqa: E731
-                          else types.get(name, np.dtype(np.float32))).type
-        outs = [np.dtype(h.dtype).type if h is not None else np.float32 for h in heads]
-        if len(outs) != len(self._heads):
-            outs = [np.float32] * len(self._heads)
-        return [t(n.name) for n in argn], outs, [t(n.name) for n in auxn]
+        out_types = {}
+        for node in order:
+            if node.op is None:
+                continue
+            ins = [types.get(src.name) if src.op is None else out_types[id(src)]
+                   for src, _ in node.inputs]
+            dtype = node.kwargs().get("dtype")
+            t = np_dtype(dtype) if dtype not in (None, "None") else next(
+                (d for d in ins if d is not None), None)
+            for (src, _), d in zip(node.inputs, ins):
+                if d is None and src.op is None and t is not None:
+                    types[src.name] = t
+            out_types[id(node)] = t
+        missing = [n.name for n in argn + auxn if types.get(n.name) is None]
+        if missing:
+            import warnings
+            warnings.warn("Cannot decide type for the following arguments. Consider providing "
+                          f"them as input:\n\t{missing}", stacklevel=2)
+            return None, None, None
 
-    def _probe_shapes(self):
-        """Some input shapes that make inference run (for dtype-only inference)."""
-        return {}
+        def of(node):
+            t = types.get(node.name) if node.op is None else out_types[id(node)]
+            return (t if t is not None else np.dtype(np.float32)).type
+
+        return [of(n) for n in argn], [of(n) for n, _ in self._heads], [of(n) for n in auxn]
 
     # -- serialization ---------------------------------------------------------------------
     def tojson(self, remove_amp_cast: bool = True) -> str:
@@ -610,4 +625,4 @@ def define_all(namespace: dict) -> list:
     return added
 
 
-del _copy, json
+del json
