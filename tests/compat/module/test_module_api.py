@@ -256,3 +256,44 @@ def test_notes_program_runs_as_written():
             epoch_end_callback=lambda *a: accs.append(metric.get_global_name_value()[0][1]))
     assert accs[-1] > 0.9 and accs[-1] > accs[0]
     assert mod._optimizer.num_update == 32
+
+
+def test_training_step_compiles_once_and_predict_drops_padding():
+    mod = _bound()
+    mod.init_params(arg_params=GOOD)
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"momentum": 0.9})
+    rng = np.random.RandomState(0)
+    for _ in range(4):
+        mod.forward_backward(Batch([mx.nd.array(rng.randn(2, 4))], [mx.nd.array([0, 1])]))
+        mod.update()
+    prog = mod._exec._program
+    (step,) = prog._fwd_bwd.values()
+    assert step._cache_size() == 1  # forward + vjp traced once for all batches
+
+    class PaddedIter:
+        def __init__(self):
+            self.batches = [Batch([mx.nd.array(np.ones((2, 4)))], [], pad=0),
+                            Batch([mx.nd.array(np.ones((2, 4)) * 2)], [], pad=1)]
+
+        def reset(self):
+            self.i = 0
+
+        def __iter__(self):
+            return iter(self.batches)
+
+    out = mod.predict(PaddedIter())
+    assert out.shape == (3, 3)
+    np.testing.assert_allclose(out.asnumpy()[2], mod.predict(mx.nd.array(np.ones((2, 4)) * 2))
+                               .asnumpy()[0], rtol=1e-6)
+
+
+def test_grad_req_add_accumulates_until_zeroed():
+    mod = mx.mod.Module(_net())
+    mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))],
+             grad_req="add")
+    mod.init_params(arg_params=GOOD)
+    batch = Batch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
+    mod.forward_backward(batch)
+    once = mod._exec.grad_dict["fc_weight"].asnumpy().copy()
+    mod.forward_backward(batch)
+    np.testing.assert_allclose(mod._exec.grad_dict["fc_weight"].asnumpy(), 2 * once, rtol=1e-6)
