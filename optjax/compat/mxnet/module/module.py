@@ -36,6 +36,7 @@ import os
 import warnings
 
 import jax.numpy as jnp
+import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.context import Context, cpu
@@ -60,7 +61,6 @@ class _Desc(tuple):
     """A ``(name, shape)`` tuple with ``name``/``shape``/``dtype``/``layout`` (no mx.io)."""
 
     def __new__(cls, name, shape, dtype=None, layout="NCHW"):
-        import numpy as np
         t = super().__new__(cls, (name, tuple(shape)))
         t.name, t.shape = name, tuple(shape)
         t.dtype = np.float32 if dtype is None else dtype
@@ -231,8 +231,7 @@ class Module(BaseModule):
                 if name not in cache and not allow_missing:
                     raise RuntimeError("%s is not presented" % name)
                 if name in cache:
-                    src = cache[name]
-                    shape = tuple(src.shape)
+                    shape = tuple(np.shape(cache[name]))
                     if shape != own[name].shape:
                         raise MXNetError(
                             f"init_params: {name!r} has shape {shape}, the symbol infers "
