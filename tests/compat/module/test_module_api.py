@@ -297,3 +297,22 @@ def test_grad_req_add_accumulates_until_zeroed():
     once = mod._exec.grad_dict["fc_weight"].asnumpy().copy()
     mod.forward_backward(batch)
     np.testing.assert_allclose(mod._exec.grad_dict["fc_weight"].asnumpy(), 2 * once, rtol=1e-6)
+
+
+def test_shared_module_and_explicit_reshape_share_parameters():
+    train = _bound()
+    train.init_params(arg_params=GOOD)
+    train.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 1.0})
+    infer = mx.mod.Module(_net())
+    infer.bind(data_shapes=[("data", (5, 4))], for_training=False, shared_module=train)
+    x = mx.nd.array(np.arange(20.0).reshape(5, 4) / 10)
+    before = infer.predict(x).asnumpy()
+    train.forward_backward(Batch([mx.nd.array(np.ones((2, 4)))], [mx.nd.array([0, 1])]))
+    train.update()
+    after = infer.predict(x).asnumpy()  # the same weight arrays: the update is visible
+    assert not np.allclose(before, after)
+    train.reshape([("data", (3, 4))], [("softmax_label", (3,))])
+    assert train.data_shapes[0].shape == (3, 4)
+    train.forward(Batch([mx.nd.array(np.ones((3, 4)))], [mx.nd.array([0, 1, 2])]), is_train=False)
+    assert train.get_outputs()[0].shape == (3, 3)
+    np.testing.assert_allclose(train.predict(x).asnumpy(), after, rtol=1e-6)
