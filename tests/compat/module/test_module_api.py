@@ -316,3 +316,30 @@ def test_shared_module_and_explicit_reshape_share_parameters():
     train.forward(Batch([mx.nd.array(np.ones((3, 4)))], [mx.nd.array([0, 1, 2])]), is_train=False)
     assert train.get_outputs()[0].shape == (3, 3)
     np.testing.assert_allclose(train.predict(x).asnumpy(), after, rtol=1e-6)
+
+
+def test_fine_tuning_a_real_mxnet_checkpoint_with_fixed_params():
+    """The classic fine-tuning recipe: cut a loaded network at an internal output, add a new
+    classifier, initialise from the checkpoint (allow_missing) and train only the new layer."""
+    golden = os.path.join(os.path.dirname(__file__), "..", "..", "golden", "compat", "module")
+    sym, arg, aux = mx.model.load_checkpoint(os.path.join(golden, "lenet"), 2)
+    feat = sym.get_internals()["fc1_output"]
+    net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(feat, num_hidden=3, name="new_fc"),
+                               name="softmax")
+    fixed = [n for n in net.list_arguments() if n not in ("data", "softmax_label")
+             and not n.startswith("new_fc")]
+    mod = mx.mod.Module(net, fixed_param_names=fixed)
+    it = ArrayIter(np.random.RandomState(0).randn(8, 1, 12, 12).astype(np.float32),
+                   np.array([0, 1, 2, 0, 1, 2, 0, 1], np.float32), 4)
+    mod.fit(it, num_epoch=2, arg_params=arg, aux_params=aux, allow_missing=True,
+            initializer=mx.init.Xavier(), eval_metric=Accuracy(),
+            optimizer_params={"learning_rate": 0.1})
+    new_arg, new_aux = mod.get_params()
+    for k in fixed:
+        if k == "bn2_gamma":  # fix_gamma: every forward writes ones, as MXNet does
+            np.testing.assert_array_equal(new_arg[k].asnumpy(), np.ones(8))
+            continue
+        np.testing.assert_array_equal(new_arg[k].asnumpy(), arg[k].asnumpy())
+    assert not np.allclose(new_arg["new_fc_bias"].asnumpy(), 0)
+    # BatchNorm's moving statistics still move in training (auxiliary states are not fixed)
+    assert not np.allclose(new_aux["bn2_moving_mean"].asnumpy(), aux["bn2_moving_mean"].asnumpy())
