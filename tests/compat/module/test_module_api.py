@@ -343,3 +343,14 @@ def test_fine_tuning_a_real_mxnet_checkpoint_with_fixed_params():
     assert not np.allclose(new_arg["new_fc_bias"].asnumpy(), 0)
     # BatchNorm's moving statistics still move in training (auxiliary states are not fixed)
     assert not np.allclose(new_aux["bn2_moving_mean"].asnumpy(), aux["bn2_moving_mean"].asnumpy())
+
+
+def test_variable_init_attribute_wins_over_the_module_initializer():
+    data = mx.sym.Variable("data")
+    w = mx.sym.Variable("fc_weight", init=mx.init.Constant(0.3), shape=(3, 4))
+    net = mx.sym.SoftmaxOutput(mx.sym.FullyConnected(data, weight=w, name="fc", num_hidden=3),
+                               name="softmax")
+    mod = mx.mod.Module(net)
+    mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))])
+    mod.init_params(mx.init.Uniform(1.0))
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(), np.full((3, 4), 0.3))
