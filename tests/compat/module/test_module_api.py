@@ -353,4 +353,5 @@ def test_variable_init_attribute_wins_over_the_module_initializer():
     mod = mx.mod.Module(net)
     mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))])
     mod.init_params(mx.init.Uniform(1.0))
-    np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(), np.full((3, 4), 0.3))
+    np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(),
+                                  np.full((3, 4), 0.3, np.float32))
