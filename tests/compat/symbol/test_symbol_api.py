@@ -207,3 +207,16 @@ def test_executor_matches_eager_nd_on_the_same_operators():
     y.backward()
     np.testing.assert_allclose(got, y.asnumpy(), rtol=1e-6)
     np.testing.assert_allclose(ex.grad_dict["w"].asnumpy(), nd["w"].grad.asnumpy(), rtol=1e-6)
+
+
+def test_compose_replaces_arguments():
+    x = mx.sym.Variable("x")
+    net = mx.sym.FullyConnected(mx.sym.Variable("data"), num_hidden=2, name="fc")
+    composed = net(data=mx.sym.exp(x, name="e"))
+    assert composed.list_arguments() == ["x", "fc_weight", "fc_bias"]
+    assert net.list_arguments() == ["data", "fc_weight", "fc_bias"]  # unchanged
+    ex = composed.bind(mx.cpu(), {"x": mx.nd.zeros((1, 3)), "fc_weight": mx.nd.ones((2, 3)),
+                                  "fc_bias": mx.nd.zeros(2)}, grad_req="null")
+    np.testing.assert_array_equal(ex.forward()[0].asnumpy(), [[3.0, 3.0]])
+    with pytest.raises(ValueError, match="not an argument"):
+        net(nothere=x)

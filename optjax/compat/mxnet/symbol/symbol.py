@@ -136,6 +136,33 @@ class Symbol:
     def __setstate__(self, state):
         self._heads = _graph.from_json(state["json"])
 
+    def __call__(self, *args, **kwargs):
+        """A copy with arguments replaced by symbols (MXNet's ``compose``): positional in
+        ``list_arguments`` order, or by name."""
+        kwargs.pop("name", None)
+        arg_names = self.list_arguments()
+        if len(args) > len(arg_names):
+            raise TypeError(f"compose: {len(args)} symbols for {len(arg_names)} arguments")
+        subs = dict(zip(arg_names, args))
+        for k, v in kwargs.items():
+            if k not in arg_names:
+                raise ValueError(f"compose: {k!r} is not an argument; arguments are {arg_names}")
+            subs[k] = v
+        for k, v in subs.items():
+            if not isinstance(v, Symbol) or len(v._heads) != 1:
+                raise TypeError(f"compose: {k!r} must be a single-output Symbol")
+        memo = {}
+
+        def entry(node, i):
+            if node.op is None:
+                return subs[node.name]._heads[0] if node.name in subs else (node, i)
+            if id(node) not in memo:
+                new = _graph.Node(node.op, node.name, node.attrs, [entry(*e) for e in node.inputs])
+                memo[id(node)] = new
+            return memo[id(node)], i
+
+        return Symbol([entry(n, i) for n, i in self._heads])
+
     # -- attributes ------------------------------------------------------------------------
     def attr(self, key: str):
         """The attribute ``key`` of this symbol's node (string), or None."""
