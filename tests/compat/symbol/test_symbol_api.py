@@ -220,3 +220,12 @@ def test_compose_replaces_arguments():
     np.testing.assert_array_equal(ex.forward()[0].asnumpy(), [[3.0, 3.0]])
     with pytest.raises(ValueError, match="not an argument"):
         net(nothere=x)
+
+
+def test_symbol_maximum_minimum_power_functions():
+    a, b = mx.sym.Variable("a"), mx.sym.Variable("b")
+    vals = {"a": mx.nd.array([1.0, 3.0]), "b": mx.nd.array([2.0, 2.0])}
+    np.testing.assert_array_equal(mx.sym.maximum(a, b).eval(**vals)[0].asnumpy(), [2, 3])
+    np.testing.assert_array_equal(mx.sym.minimum(a, 2.5).eval(a=vals["a"])[0].asnumpy(), [1, 2.5])
+    np.testing.assert_array_equal(mx.sym.power(2, a).eval(a=vals["a"])[0].asnumpy(), [2, 8])
+    assert mx.sym.maximum(1, 2) == 2

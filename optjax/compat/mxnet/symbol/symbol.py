@@ -31,7 +31,8 @@ from optjax.compat.mxnet.ndarray.dtypes import np_dtype
 from optjax.compat.mxnet.symbol import graph as _graph
 from optjax.compat.mxnet.symbol.naming import AttrScope, NameManager
 
-__all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "make_op",
+__all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "make_op", "maximum",
+           "minimum", "power", "pow", "hypot",
            "DTYPE_NP_TO_MX", "DTYPE_MX_TO_NP"]
 
 DTYPE_NP_TO_MX = {np.dtype(np.float32): 0, np.dtype(np.float64): 1, np.dtype(np.float16): 2,
@@ -535,6 +536,31 @@ def Group(symbols) -> Symbol:
     for s in symbols:
         heads += s._heads
     return Symbol(heads)
+
+
+def _binary_function(kind, scalar_fn):
+    def fn(left, right):
+        if isinstance(left, Symbol) and isinstance(right, Symbol):
+            return _apply(f"broadcast_{kind}", f"_{kind}", [left, right], {})
+        if isinstance(left, Symbol):
+            return _apply(f"_{kind}_scalar", f"_{kind}scalar", [left], {"scalar": right})
+        if isinstance(right, Symbol):
+            rev = f"_r{kind}_scalar"
+            from optjax.compat.mxnet.ops import registry
+            if rev in registry.OPS:
+                return _apply(rev, f"_r{kind}scalar", [right], {"scalar": left})
+            return _apply(f"_{kind}_scalar", f"_{kind}scalar", [right], {"scalar": left})
+        return scalar_fn(left, right)
+    fn.__name__ = fn.__qualname__ = kind
+    fn.__doc__ = (f"``{kind}(left, right)`` of symbols and/or numbers (MXNet's "
+                  f"``mx.sym.{kind}``).")
+    return fn
+
+
+maximum = _binary_function("maximum", max)
+minimum = _binary_function("minimum", min)
+power = pow = _binary_function("power", lambda a, b: a ** b)
+hypot = _binary_function("hypot", lambda a, b: (a * a + b * b) ** 0.5)
 
 
 def load_json(json_str: str) -> Symbol:
