@@ -182,3 +182,19 @@ def sequence_reverse(data, sequence_length=None, *, use_sequence_length: bool = 
     lens = sequence_length.astype(jnp.int32).reshape(1, -1)
     src = jnp.where(steps < lens, lens - 1 - steps, steps)  # (T, B)
     return jnp.take_along_axis(data, src.reshape(src.shape + (1,) * (data.ndim - 2)), axis=0)
+
+
+@register("Crop", ("*data",))
+def crop(*data, num_args: int = 1, offset: tuple = (0, 0), h_w: tuple = (0, 0),
+         center_crop: bool = False):
+    """(Deprecated in MXNet; ``slice`` is preferred.) Crop axes 2 and 3 of ``data[0]`` to
+    ``h_w``, or to the height and width of ``data[1]``, starting at ``offset`` (or centred)."""
+    x = data[0]
+    h, w = (data[1].shape[2], data[1].shape[3]) if len(data) > 1 else tuple(h_w)
+    if center_crop:
+        top, left = (x.shape[2] - h) // 2, (x.shape[3] - w) // 2
+    else:
+        top, left = offset
+    if top + h > x.shape[2] or left + w > x.shape[3]:
+        raise MXNetError(f"Crop: {(h, w)} at offset {(top, left)} exceeds data {fmt(x.shape)}")
+    return x[:, :, top:top + h, left:left + w]

@@ -117,10 +117,9 @@ add(C("SoftmaxOutput", [("data", n(2, 3, 2)), ("label", i((2, 3), 0, 6))],
       dict(normalization="batch"), nograd=["label"], id="SoftmaxOutput_3d_batch"))
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(smooth_alpha=0.1),
       nograd=["label"], id="SoftmaxOutput_smooth"))
-# MXNet 1.9.1's imperative backward with out_grad=True multiplies by the output, not the head
-# gradient (measured): forward only.
+# MXNet 1.9.1 with out_grad=True multiplies the gradient by the output, not the head gradient.
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(out_grad=True),
-      nograd=["label"], id="SoftmaxOutput_out_grad", backward=False))
+      nograd=["label"], id="SoftmaxOutput_out_grad"))
 add(C("SoftmaxOutput", [("data", n(3, 4)), ("label", u((3, 4), 0, 1))], nograd=["label"],
       id="SoftmaxOutput_prob_label"))
 for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
@@ -379,3 +378,34 @@ add(C("linalg_trsm", [("A", tril), ("B", n(2, 3, 4))], dict(alpha=1.5)))
 add(C("linalg_trsm", [("A", tril), ("B", n(2, 4, 3))], dict(rightside=True, transpose=True),
       id="linalg_trsm_right_t"))
 add(C("linalg_trmm", [("A", tril), ("B", n(2, 3, 4))], dict(transpose=True)))
+
+# Operators whose weight shapes MXNet infers from the data shape (``param_shapes``): the
+# generator records ``mx.sym.<op>(...).infer_shape(data=...)`` for their cases.
+PARAM_OPS = ["FullyConnected", "Convolution", "Deconvolution", "BatchNorm", "Embedding",
+             "LeakyReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]
+
+# ---- float16 (MXNet's CPU kernels accumulate float16 in float32 for some operators)
+F16 = "float16"
+# (MXNet's reference CPU kernels have no float16 FullyConnected or Convolution.)
+add(C("softmax", [("data", n(3, 5, dtype=F16))], id="softmax_f16"))
+add(C("Activation", [("data", n(3, 4, dtype=F16))], dict(act_type="sigmoid"), id="Activation_f16"))
+add(C("sum", [("data", n(3, 40, dtype=F16))], dict(axis=1), id="sum_f16"))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(margin=0.8, regularization_coefficient=1.5),
+      nograd=["label"]))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(use_linear=True), nograd=["label"],
+      id="SVMOutput_linear"))
+add(C("amp_cast", [("data", n(3, 4))], dict(dtype="float16")))
+add(C("amp_cast", [("data", i((3,), 0, 5, "int32"))], dict(dtype="float16"), backward=False,
+      id="amp_cast_int"))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3)), ("data2", i((2,), 0, 3, "int32"))],
+      dict(num_outputs=3), backward=False, mkldnn_error=True))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3))],
+      dict(num_outputs=2, cast_narrow=True), backward=False, id="amp_multicast_narrow",
+      mkldnn_error=True))  # MKLDNN: "unknown type for MKLDNN :2" (float16)
+add(C("all_finite", [("data", v([1.0, 2.0, 3.0]))], backward=False))
+add(C("all_finite", [("data", v([1.0, float("inf"), 3.0]))], backward=False, id="all_finite_inf"))
+add(C("multi_all_finite", [("data0", v([1.0])), ("data1", v([float("nan"), 1.0]))],
+      dict(num_arrays=2), backward=False))
+add(C("Crop", [("data0", n(1, 2, 6, 7))], dict(num_args=1, offset=(1, 2), h_w=(3, 4))))
+add(C("Crop", [("data0", n(1, 2, 6, 7)), ("data1", n(1, 3, 4, 3))], dict(num_args=2, center_crop=True),
+      nograd=["data1"], id="Crop_like_center"))
