@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import optjax.compat.mxnet as mx
-from module_fakes import Accuracy, ArrayIter, Batch
 
 
 def _net(num_hidden=3):
@@ -84,7 +83,7 @@ def test_label_name_not_in_symbol():
 def test_update_before_init_optimizer():
     mod = _bound()
     mod.init_params(arg_params=GOOD)
-    mod.forward(Batch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
+    mod.forward(mx.io.DataBatch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
     mod.backward()
     with pytest.raises(AssertionError, match="init_optimizer"):
         mod.update()
@@ -108,7 +107,7 @@ def test_states_with_unknown_types_are_refused_and_change_nothing(tmp_path):
     mod = _bound()
     mod.init_params(arg_params=GOOD)
     mod.init_optimizer(optimizer="sgd", optimizer_params={"momentum": 0.9})
-    mod.forward(Batch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
+    mod.forward(mx.io.DataBatch([mx.nd.ones((2, 4))], [mx.nd.array([0, 1])]), is_train=True)
     mod.backward()
     mod.update()
     states_before = {k: np.asarray(jax_leaf) for k, s in mod._updater.states.items()
@@ -135,7 +134,7 @@ def test_states_written_in_mxnet_format_and_read_back(tmp_path):
     mod = _bound()
     mod.init_params(arg_params=GOOD)
     mod.init_optimizer(optimizer="adam")
-    batch = Batch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
+    batch = mx.io.DataBatch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
     for _ in range(2):
         mod.forward_backward(batch)
         mod.update()
@@ -176,14 +175,14 @@ def test_custom_optimizer_scheduler_initializer_from_the_notes():
         def _init_weight(self, name, arr):
             arr[:] = 0.25
 
-    it = ArrayIter(np.ones((4, 4), np.float32), np.array([0, 1, 2, 0], np.float32), 2)
+    it = mx.io.NDArrayIter(np.ones((4, 4), np.float32), np.array([0, 1, 2, 0], np.float32), 2)
     mod = mx.mod.Module(_net())
-    mod.fit(it, num_epoch=1, optimizer="myoptimizer", eval_metric=Accuracy(),
+    mod.fit(it, num_epoch=1, optimizer="myoptimizer", eval_metric="acc",
             initializer=MyInit())
     assert calls == [0, 1, 0, 1]
     assert isinstance(mx.optimizer.Optimizer.create_optimizer("MyOptimizer"), MyOptimizer)
     mod2 = mx.mod.Module(_net())
-    mod2.fit(it, num_epoch=1, optimizer="sgd", eval_metric=Accuracy(), initializer=MyInit(),
+    mod2.fit(it, num_epoch=1, optimizer="sgd", eval_metric="acc", initializer=MyInit(),
              optimizer_params={"lr_scheduler": MyScheduler(), "learning_rate": None})
     assert mod2._optimizer.learning_rate == 0.5
 
@@ -195,7 +194,7 @@ def test_predict_iter_predict_reshape_input_grads_and_params_file(tmp_path):
     mod.init_params(arg_params={"fc_weight": mx.nd.array(np.arange(12.0).reshape(3, 4) / 10),
                                 "fc_bias": mx.nd.zeros(3)})
     x = np.arange(8.0, dtype=np.float32).reshape(2, 4)
-    mod.forward(Batch([mx.nd.array(x)], [mx.nd.array([0, 1])]), is_train=True)
+    mod.forward(mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array([0, 1])]), is_train=True)
     mod.backward()
     (gx,) = mod.get_input_grads()
     p = mod.get_outputs()[0].asnumpy()
@@ -204,7 +203,7 @@ def test_predict_iter_predict_reshape_input_grads_and_params_file(tmp_path):
     # a batch of another size reshapes the module
     out = mod.predict(mx.nd.array(np.ones((5, 4), np.float32)))
     assert out.shape == (5, 3)
-    outs = list(mod.iter_predict(ArrayIter(np.ones((4, 4), np.float32), None, 2)))
+    outs = list(mod.iter_predict(mx.io.NDArrayIter(np.ones((4, 4), np.float32), None, 2)))
     assert len(outs) == 2 and outs[0][0][0].shape == (2, 3)
     assert mod.output_shapes == [("softmax_output", (2, 3))]
     mod.save_params(str(tmp_path / "p.params"))
@@ -250,9 +249,9 @@ def test_notes_program_runs_as_written():
     centers = rng.randn(10, 20) * 3
     Y = rng.randint(0, 10, 128 * 8)
     X = (centers[Y] + rng.randn(128 * 8, 20)).astype(np.float32)
-    metric = Accuracy()
+    metric = mx.metric.create("acc")
     accs = []
-    mod.fit(ArrayIter(X, Y.astype(np.float32), 128), num_epoch=4, eval_metric=metric,
+    mod.fit(mx.io.NDArrayIter(X, Y.astype(np.float32), 128), num_epoch=4, eval_metric=metric,
             epoch_end_callback=lambda *a: accs.append(metric.get_global_name_value()[0][1]))
     assert accs[-1] > 0.9 and accs[-1] > accs[0]
     assert mod._optimizer.num_update == 32
@@ -264,7 +263,8 @@ def test_training_step_compiles_once_and_predict_drops_padding():
     mod.init_optimizer(optimizer="sgd", optimizer_params={"momentum": 0.9})
     rng = np.random.RandomState(0)
     for _ in range(4):
-        mod.forward_backward(Batch([mx.nd.array(rng.randn(2, 4))], [mx.nd.array([0, 1])]))
+        mod.forward_backward(mx.io.DataBatch([mx.nd.array(rng.randn(2, 4))],
+                                             [mx.nd.array([0, 1])]))
         mod.update()
     prog = mod._exec._program
     (step,) = prog._fwd_bwd.values()
@@ -272,8 +272,8 @@ def test_training_step_compiles_once_and_predict_drops_padding():
 
     class PaddedIter:
         def __init__(self):
-            self.batches = [Batch([mx.nd.array(np.ones((2, 4)))], [], pad=0),
-                            Batch([mx.nd.array(np.ones((2, 4)) * 2)], [], pad=1)]
+            self.batches = [mx.io.DataBatch([mx.nd.array(np.ones((2, 4)))], [], pad=0),
+                            mx.io.DataBatch([mx.nd.array(np.ones((2, 4)) * 2)], [], pad=1)]
 
         def reset(self):
             self.i = 0
@@ -292,7 +292,7 @@ def test_grad_req_add_accumulates_until_zeroed():
     mod.bind(data_shapes=[("data", (2, 4))], label_shapes=[("softmax_label", (2,))],
              grad_req="add")
     mod.init_params(arg_params=GOOD)
-    batch = Batch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
+    batch = mx.io.DataBatch([mx.nd.array(np.arange(8.0).reshape(2, 4))], [mx.nd.array([0, 2])])
     mod.forward_backward(batch)
     once = mod._exec.grad_dict["fc_weight"].asnumpy().copy()
     mod.forward_backward(batch)
@@ -307,13 +307,13 @@ def test_shared_module_and_explicit_reshape_share_parameters():
     infer.bind(data_shapes=[("data", (5, 4))], for_training=False, shared_module=train)
     x = mx.nd.array(np.arange(20.0).reshape(5, 4) / 10)
     before = infer.predict(x).asnumpy()
-    train.forward_backward(Batch([mx.nd.array(np.ones((2, 4)))], [mx.nd.array([0, 1])]))
+    train.forward_backward(mx.io.DataBatch([mx.nd.array(np.ones((2, 4)))], [mx.nd.array([0, 1])]))
     train.update()
     after = infer.predict(x).asnumpy()  # the same weight arrays: the update is visible
     assert not np.allclose(before, after)
     train.reshape([("data", (3, 4))], [("softmax_label", (3,))])
     assert train.data_shapes[0].shape == (3, 4)
-    train.forward(Batch([mx.nd.array(np.ones((3, 4)))], [mx.nd.array([0, 1, 2])]), is_train=False)
+    train.forward(mx.io.DataBatch([mx.nd.array(np.ones((3, 4)))], [mx.nd.array([0, 1, 2])]), is_train=False)
     assert train.get_outputs()[0].shape == (3, 3)
     np.testing.assert_allclose(train.predict(x).asnumpy(), after, rtol=1e-6)
 
@@ -329,10 +329,10 @@ def test_fine_tuning_a_real_mxnet_checkpoint_with_fixed_params():
     fixed = [n for n in net.list_arguments() if n not in ("data", "softmax_label")
              and not n.startswith("new_fc")]
     mod = mx.mod.Module(net, fixed_param_names=fixed)
-    it = ArrayIter(np.random.RandomState(0).randn(8, 1, 12, 12).astype(np.float32),
+    it = mx.io.NDArrayIter(np.random.RandomState(0).randn(8, 1, 12, 12).astype(np.float32),
                    np.array([0, 1, 2, 0, 1, 2, 0, 1], np.float32), 4)
     mod.fit(it, num_epoch=2, arg_params=arg, aux_params=aux, allow_missing=True,
-            initializer=mx.init.Xavier(), eval_metric=Accuracy(),
+            initializer=mx.init.Xavier(), eval_metric="acc",
             optimizer_params={"learning_rate": 0.1})
     new_arg, new_aux = mod.get_params()
     for k in fixed:

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import optjax.compat.mxnet as mx
-from module_fakes import Accuracy, ArrayIter
 
 GOLDEN = os.path.join(os.path.dirname(__file__), "..", "..", "golden", "compat", "module")
 sys.path.insert(0, GOLDEN)
@@ -49,7 +48,7 @@ def test_notes_softmax_factor_scheduler():
     mod.init_optimizer(optimizer="sgd",
                        optimizer_params=(("learning_rate", 0.1), ("lr_scheduler", lr_sch)))
     rec, eps = Recorder(), []
-    mod.fit(ArrayIter(g("notes/X"), g("notes/Y"), 128), num_epoch=5, eval_metric=Accuracy(),
+    mod.fit(mx.io.NDArrayIter(g("notes/X"), g("notes/Y"), 128), num_epoch=5, eval_metric="acc",
             batch_end_callback=rec, epoch_end_callback=epoch_params(eps))
     check_run("notes", rec, eps)
     assert mod._optimizer.learning_rate == pytest.approx(0.09)
@@ -65,8 +64,8 @@ def test_notes_bn_momentum_clip_rescale():
     optimizer_params = {"momentum": 0.9, "wd": 0.00005, "learning_rate": 0.001,
                         "lr_scheduler": lr_scheduler, "rescale_grad": 0.002, "clip_gradient": 5}
     rec, eps = Recorder(), []
-    model.fit(ArrayIter(g("bn/X"), g("bn/Y"), 50), num_epoch=2, optimizer="sgd",
-              optimizer_params=optimizer_params, eval_metric=Accuracy(),
+    model.fit(mx.io.NDArrayIter(g("bn/X"), g("bn/Y"), 50), num_epoch=2, optimizer="sgd",
+              optimizer_params=optimizer_params, eval_metric="acc",
               arg_params=arrays("bn/init/"), aux_params=arrays("bn/aux/"),
               batch_end_callback=rec, epoch_end_callback=epoch_params(eps))
     check_run("bn", rec, eps)
@@ -82,8 +81,8 @@ def test_notes_manual_loop_and_fixed_params(tag, fixed):
     mod.bind(data_shapes=[("data", (32, 12))], label_shapes=[("softmax_label", (32,))])
     mod.init_params(arg_params=arrays("loop/init/"))
     mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.5, "momentum": 0.5})
-    metric = Accuracy()
-    it = ArrayIter(g("loop/X"), g("loop/Y"), 32)
+    metric = mx.metric.create("acc")
+    it = mx.io.NDArrayIter(g("loop/X"), g("loop/Y"), 32)
     metrics, grads = [], []
     for epoch in range(2):
         it.reset()
@@ -113,13 +112,13 @@ def resume_and_check(prefix, train):
     mod2 = mx.mod.Module.load(prefix, 2, load_optimizer_states=True)
     rec2, eps2 = Recorder(), []
     mod2.fit(train, num_epoch=4, begin_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
-             eval_metric=Accuracy(), batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
+             eval_metric="acc", batch_end_callback=rec2, epoch_end_callback=epoch_params(eps2))
     check_run("mlp_resumed", rec2, eps2)
 
 
 def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
-    train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
-    val = ArrayIter(g("mlp/Xv"), g("mlp/Yv"), 32)
+    train = mx.io.NDArrayIter(g("mlp/X"), g("mlp/Y"), 32)
+    val = mx.io.NDArrayIter(g("mlp/Xv"), g("mlp/Yv"), 32)
     rec, eps = Recorder(), []
     mod = mx.mod.Module(mlp_net(mx))
     prefix = str(tmp_path / "mlp")
@@ -129,10 +128,10 @@ def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
             mod.save_checkpoint(prefix, 2, save_optimizer_states=True)
 
     mod.fit(train, eval_data=val, num_epoch=4, optimizer="sgd", optimizer_params=MLP_OPT,
-            eval_metric=Accuracy(), arg_params=arrays("mlp/init/"), batch_end_callback=rec,
+            eval_metric="acc", arg_params=arrays("mlp/init/"), batch_end_callback=rec,
             epoch_end_callback=[epoch_params(eps), ckpt])
     check_run("mlp", rec, eps)
-    np.testing.assert_allclose([v for _, v in mod.score(val, Accuracy())], g("mlp/score"),
+    np.testing.assert_allclose([v for _, v in mod.score(val, "acc")], g("mlp/score"),
                                rtol=RTOL)
     # resumed from our checkpoint (symbol JSON, params, optimizer states)
     resume_and_check(prefix, train)
@@ -141,13 +140,13 @@ def test_mlp_fit_score_valid_normalization_lr_mult(tmp_path):
 def test_lenet_fit_batchnorm_aux_and_predict():
     mod = mx.mod.Module(lenet_net(mx))
     rec, eps = Recorder(), []
-    mod.fit(ArrayIter(g("lenet/X"), g("lenet/Y"), 16), num_epoch=2, optimizer="sgd",
+    mod.fit(mx.io.NDArrayIter(g("lenet/X"), g("lenet/Y"), 16), num_epoch=2, optimizer="sgd",
             optimizer_params={"learning_rate": 0.1, "momentum": 0.9, "wd": 1e-4},
-            eval_metric=Accuracy(), arg_params=arrays("lenet/init/"),
+            eval_metric="acc", arg_params=arrays("lenet/init/"),
             aux_params=arrays("lenet/aux/"), batch_end_callback=rec,
             epoch_end_callback=epoch_params(eps))
     check_run("lenet", rec, eps)
-    pred = mod.predict(ArrayIter(g("lenet/X")[:32], None, 16))
+    pred = mod.predict(mx.io.NDArrayIter(g("lenet/X")[:32], None, 16))
     np.testing.assert_allclose(pred.asnumpy(), g("lenet/predict"), rtol=RTOL, atol=1e-6)
 
 
@@ -171,11 +170,11 @@ def test_executor_head_gradients_and_grad_req_add():
 def test_mlp_resumes_from_real_mxnet_optimizer_states(tmp_path):
     """Our checkpoint of epoch 2 with MXNet's pickled .states (momentum) resumes like MXNet."""
     import shutil
-    train = ArrayIter(g("mlp/X"), g("mlp/Y"), 32)
+    train = mx.io.NDArrayIter(g("mlp/X"), g("mlp/Y"), 32)
     mod = mx.mod.Module(mlp_net(mx))
     prefix = str(tmp_path / "mlp")
     mod.fit(train, num_epoch=2, optimizer="sgd", optimizer_params=MLP_OPT,
-            eval_metric=Accuracy(), arg_params=arrays("mlp/init/"))
+            eval_metric="acc", arg_params=arrays("mlp/init/"))
     mod.save_checkpoint(prefix, 2)
     shutil.copy(os.path.join(GOLDEN, "mlp-0002.states"), prefix + "-0002.states")
     resume_and_check(prefix, train)

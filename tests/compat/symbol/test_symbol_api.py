@@ -54,8 +54,6 @@ def test_json_matches_mxnet(name):
 
 
 def test_real_mxnet_checkpoint_loads_and_predicts_identically():
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "module"))
-    from module_fakes import ArrayIter
     g = np.load(os.path.join(MODULE_GOLDEN, "module_golden.npz"))
     prefix = os.path.join(MODULE_GOLDEN, "lenet")
     sym, arg, aux = mx.model.load_checkpoint(prefix, 2)
@@ -63,7 +61,7 @@ def test_real_mxnet_checkpoint_loads_and_predicts_identically():
     assert set(arg) == set(sym.list_arguments()) - {"data", "softmax_label"}
     mod = mx.mod.Module.load(prefix, 2)
     mod.bind(data_shapes=[("data", (16, 1, 12, 12))], label_shapes=None, for_training=False)
-    pred = mod.predict(ArrayIter(g["lenet/X"][:32].astype(np.float32), None, 16))
+    pred = mod.predict(mx.io.NDArrayIter(g["lenet/X"][:32].astype(np.float32), None, 16))
     np.testing.assert_allclose(pred.asnumpy(), g["lenet/predict"], rtol=1e-5, atol=1e-7)
 
 
