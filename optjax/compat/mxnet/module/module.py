@@ -41,37 +41,16 @@ import numpy as np
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.context import Context, cpu
 from optjax.compat.mxnet.initializer import InitDesc, Uniform
+from optjax.compat.mxnet.io import DataDesc
 from optjax.compat.mxnet.module import mxnet_states
 from optjax.compat.mxnet.module.base_module import BaseModule
 from optjax.compat.mxnet.ndarray.ndarray import NDArray
 
-__all__ = ["Module", "DataDesc"]
-
-
-def DataDesc(name, shape, dtype=None, layout="NCHW"):
-    """``mx.io.DataDesc`` (from ``mx.io`` when present)."""
-    try:
-        from optjax.compat.mxnet.io import DataDesc as _DataDesc
-    except ImportError:
-        return _Desc(name, tuple(shape), dtype, layout)
-    return _DataDesc(name, tuple(shape), dtype if dtype is not None else "float32", layout)
-
-
-class _Desc(tuple):
-    """A ``(name, shape)`` tuple with ``name``/``shape``/``dtype``/``layout`` (no mx.io)."""
-
-    def __new__(cls, name, shape, dtype=None, layout="NCHW"):
-        t = super().__new__(cls, (name, tuple(shape)))
-        t.name, t.shape = name, tuple(shape)
-        t.dtype = np.float32 if dtype is None else dtype
-        t.layout = layout
-        return t
+__all__ = ["Module"]
 
 
 def _desc(x):
-    if hasattr(x, "name") and hasattr(x, "shape"):
-        return x
-    return DataDesc(*x)
+    return x if isinstance(x, DataDesc) else DataDesc(*x)
 
 
 def _check_input_names(symbol, names, typename, throw):
@@ -295,7 +274,7 @@ class Module(BaseModule):
     def _input_types(self):
         from optjax.compat.mxnet.ndarray.dtypes import np_dtype
         descs = list(self._data_shapes) + list(self._label_shapes or [])
-        return {d.name: np_dtype(getattr(d, "dtype", None)) for d in descs}
+        return {d.name: np_dtype(d.dtype) for d in descs}
 
     def bind(self, data_shapes, label_shapes=None, for_training=True, inputs_need_grad=False,
              force_rebind=False, shared_module=None, grad_req="write"):
@@ -455,12 +434,12 @@ class Module(BaseModule):
             if getattr(data_batch, "provide_data", None):
                 new_dshape = data_batch.provide_data
             else:
-                new_dshape = [DataDesc(d.name, s, getattr(d, "dtype", None), getattr(d, "layout", "NCHW"))
+                new_dshape = [DataDesc(d.name, s, d.dtype, d.layout)
                               for d, s in zip(self._data_shapes, new)]
             if getattr(data_batch, "provide_label", None):
                 new_lshape = data_batch.provide_label
             elif getattr(data_batch, "label", None) and self._label_shapes:
-                new_lshape = [DataDesc(d.name, tuple(x.shape), getattr(d, "dtype", None))
+                new_lshape = [DataDesc(d.name, tuple(x.shape), d.dtype, d.layout)
                               for d, x in zip(self._label_shapes, data_batch.label)]
             else:
                 new_lshape = None
