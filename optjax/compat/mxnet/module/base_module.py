@@ -29,12 +29,11 @@ def _call_all(callbacks, epoch, nbatch, eval_metric, local_vars):
 
 
 def _as_metric(eval_metric):
-    """An ``EvalMetric``; names and lists go through ``mx.metric.create``."""
-    if isinstance(eval_metric, (str, list, tuple)) or callable(eval_metric) and not hasattr(
-            eval_metric, "update_dict"):
-        from optjax.compat.mxnet import metric
-        return metric.create(eval_metric)
-    return eval_metric
+    """An ``EvalMetric``: names, lists and functions go through ``mx.metric.create``."""
+    from optjax.compat.mxnet import metric
+    if isinstance(eval_metric, metric.EvalMetric):
+        return eval_metric
+    return metric.create(eval_metric)
 
 
 class BaseModule:
