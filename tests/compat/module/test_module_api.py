@@ -355,3 +355,33 @@ def test_variable_init_attribute_wins_over_the_module_initializer():
     mod.init_params(mx.init.Uniform(1.0))
     np.testing.assert_array_equal(mod.get_params()[0]["fc_weight"].asnumpy(),
                                   np.full((3, 4), 0.3, np.float32))
+
+
+def test_tutorial_fit_with_callbacks_checkpoints_and_score(tmp_path, caplog):
+    """The classic MNIST-style tutorial flow: NDArrayIter, 'acc', Speedometer, do_checkpoint,
+    eval_data, then load_checkpoint + score."""
+    import logging
+    rng = np.random.RandomState(0)
+    centers = rng.randn(3, 4) * 3
+    Y = rng.randint(0, 3, 64)
+    X = (centers[Y] + rng.randn(64, 4)).astype(np.float32)
+    train = mx.io.NDArrayIter(X, Y.astype(np.float32), batch_size=16, shuffle=True)
+    val = mx.io.NDArrayIter(X[:40], Y[:40].astype(np.float32), batch_size=16)  # padded
+    prefix = str(tmp_path / "tut")
+    mod = mx.mod.Module(_net())
+    with caplog.at_level(logging.INFO):
+        mod.fit(train, eval_data=val, optimizer="sgd",
+                optimizer_params={"learning_rate": 0.1, "momentum": 0.9}, eval_metric="acc",
+                batch_end_callback=mx.callback.Speedometer(16, 2),
+                epoch_end_callback=mx.callback.do_checkpoint(prefix), num_epoch=3,
+                kvstore=mx.kv.create("local"))
+    text = caplog.text
+    assert "Epoch[2] Train-accuracy=" in text and "Epoch[2] Validation-accuracy=" in text
+    assert "samples/sec" in text
+    sym, arg, aux = mx.model.load_checkpoint(prefix, 3)
+    mod2 = mx.mod.Module(sym)
+    mod2.bind(data_shapes=val.provide_data, label_shapes=val.provide_label, for_training=False)
+    mod2.set_params(arg, aux)
+    ((name, acc),) = mod2.score(val, "acc")
+    assert name == "accuracy" and acc > 0.8
+    assert mod.score(val, "acc")[0][1] == acc
