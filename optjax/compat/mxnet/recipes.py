@@ -316,6 +316,27 @@ def groupadagrad(*, learning_rate, wd, rescale_grad, clip_gradient, eps=1e-5):
 
 
 # ---------------------------------------------------------------------------
+# Operator-only rules (MXNet has these kernels but no optimizer class).
+
+
+def lamb_direction(*, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999, epsilon=1e-6):
+    """``lamb_update_phase1``: LAMB's direction ``m_hat/(sqrt(v_hat) + eps) + wd*w`` before
+    the trust ratio and the learning rate (the first pieces of :func:`lamb`)."""
+    return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
+                 optjax.scale_by_adam(beta1, beta2, epsilon), _decay(wd))
+
+
+def adamw(*, learning_rate, eta, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999,
+          epsilon=1e-8):
+    """``contrib.adamw_update``: ``g' = clip(rs*g)``; ``w -= eta*(lr*m_hat/(sqrt(v_hat) + eps)
+    + wd*w)``. (MXNet's kernel has no bias correction: its callers run it at a saturated
+    count, where ``m_hat = m``.)"""
+    return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
+                 optjax.scale_by_adam(beta1, beta2, epsilon), optjax.scale(learning_rate),
+                 _decay(wd), optjax.scale(-eta))
+
+
+# ---------------------------------------------------------------------------
 # State by field name: how MXNet's state arrays (and the shim's shared values,
 # Nadam's m_schedule) enter and leave a recipe's state.
 
@@ -364,18 +385,24 @@ def with_fields(state, values: dict, count: Any = None):
     return walk(state)
 
 
-def step(tx: GradientTransformation, weight, grad, values: dict, count: Any):
-    """One update of ``weight`` by ``tx`` from the state given by field ``values``.
+def update(tx: GradientTransformation, weight, grad, values: dict, count: Any):
+    """``tx``'s update of ``weight`` from the state given by field ``values``.
 
     The state is ``tx.init(weight)`` with the named fields replaced by ``values``
     and every ``count`` by ``count`` (the number of earlier updates: MXNet's
     per-index count minus one); under ``jax.jit`` the discarded initial values
-    cost nothing. Returns ``(new weight, {field: new value})`` for the same fields.
+    cost nothing. Returns ``(update, {field: new value})`` for the same fields.
     """
     state = with_fields(tx.init(weight), values, count)
     upd, state = tx.update(grad, state, weight)
     new = fields_of(state)
-    return (weight + upd).astype(weight.dtype), {f: new[f] for f in values}
+    return upd, {f: new[f] for f in values}
+
+
+def step(tx: GradientTransformation, weight, grad, values: dict, count: Any):
+    """:func:`update`, applied: ``(new weight, {field: new value})``."""
+    upd, new = update(tx, weight, grad, values, count)
+    return (weight + upd).astype(weight.dtype), new
 
 
 def get_m_schedule(state) -> Any:

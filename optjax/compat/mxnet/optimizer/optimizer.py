@@ -39,6 +39,7 @@ __all__ = ["Optimizer", "CoreCall", "Test", "register", "create", "INT32_MAX"]
 # The core's step counts are int32 and saturate there (optax's safe increment);
 # the shim passes MXNet's unbounded Python counts clipped to the same bound.
 INT32_MAX = 2 ** 31 - 1
+TRACES = 0
 
 
 class CoreCall:
@@ -80,6 +81,8 @@ def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, core
     through the indices in order (Nadam's ``m_schedule``), field ``carry_field``;
     ``extras[i]``: further state fields the optimizer keeps itself (LBSGD's ``cum_grad``).
     """
+    global TRACES
+    TRACES += 1  # at trace time only: how often the engine compiled (tests read it)
     new_w, new_m, new_boxes, new_extras = [], [], [], []
     for i, core in enumerate(cores):
         tx = core(**hyper[i])
