@@ -32,6 +32,7 @@ Differences from the kernels' own conventions, all at the recipes' level:
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 import optjax
 from optjax.base import GradientTransformation
@@ -43,6 +44,11 @@ __all__ = ["SATURATED_COUNT"]
 
 # A count at which the core's bias corrections 1 - beta**t are exactly 1.
 SATURATED_COUNT = 2 ** 31 - 2
+
+
+def _f32(x: float) -> float:
+    """A float attribute as the kernel reads it (MXNet's operator parameters are float32)."""
+    return float(np.float32(x))
 
 
 def _mutates(*positions):
@@ -69,7 +75,7 @@ def _run(tx: GradientTransformation, weight, grad, values: dict, count=0, weight
 def _sgd(weight, grad, mom, weight32, lr, momentum, wd, rescale_grad, clip_gradient):
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.sgd(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                     momentum=momentum)
+                     momentum=_f32(momentum))
     values = {"trace": mom} if mom is not None and momentum > 0 else {}
     new_w, out, new32 = _run(tx, weight, grad, values, weight32=weight32)
     if mom is None:
@@ -120,7 +126,7 @@ def mp_sgd_mom_update(weight, grad, mom, weight32, *, lr: float, momentum: float
 def _nag(weight, grad, mom, weight32, lr, momentum, wd, rescale_grad, clip_gradient):
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.nag(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                     momentum=momentum)
+                     momentum=_f32(momentum))
     new_w, out, new32 = _run(tx, weight, grad, {"velocity": mom}, weight32=weight32)
     return new_w, out["velocity"].astype(mom.dtype), new32
 
@@ -152,7 +158,7 @@ def adam_update(weight, grad, mean, var, *, lr: float, beta1: float = 0.9,
     (no bias correction: MXNet's Adam folds it into ``lr``)."""
     grad, wd, clip = _clip(grad, wd, clip_gradient, wd_in_clip=True)
     tx = recipes.adam(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                      beta1=beta1, beta2=beta2, epsilon=epsilon)
+                      beta1=_f32(beta1), beta2=_f32(beta2), epsilon=_f32(epsilon))
     new_w, out, _ = _run(tx, weight, grad, {"mu": mean, "nu": var}, SATURATED_COUNT)
     return new_w, (out["mu"], out["nu"])
 
@@ -164,7 +170,7 @@ def rmsprop_update(weight, grad, n, *, lr: float, gamma1: float = 0.95, epsilon:
     """``n = (1-g1) g'^2 + g1 n``; ``w -= lr g'/sqrt(n + eps)``; optional weight clip."""
     grad, wd, clip = _clip(grad, wd, clip_gradient, wd_in_clip=True)
     tx = recipes.rmsprop(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                         gamma1=gamma1, epsilon=epsilon,
+                         gamma1=_f32(gamma1), epsilon=_f32(epsilon),
                          clip_weights=clip_weights if clip_weights > 0 else None)
     new_w, out, _ = _run(tx, weight, grad, {"nu": n})
     return new_w, (out["nu"],)
@@ -178,7 +184,8 @@ def rmspropalex_update(weight, grad, n, g, delta, *, lr: float, gamma1: float = 
     """Centered RMSProp (Graves): ``delta = g2 delta - lr g'/sqrt(n - g^2 + eps); w += delta``."""
     grad, wd, clip = _clip(grad, wd, clip_gradient, wd_in_clip=True)
     tx = recipes.rmsprop(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                         gamma1=gamma1, gamma2=gamma2, epsilon=epsilon, centered=True,
+                         gamma1=_f32(gamma1), gamma2=_f32(gamma2), epsilon=_f32(epsilon),
+                         centered=True,
                          clip_weights=clip_weights if clip_weights > 0 else None)
     new_w, out, _ = _run(tx, weight, grad, {"nu": n, "mu": g, "trace": delta})
     return new_w, (out["nu"], out["mu"], out["trace"])
@@ -190,7 +197,7 @@ def ftrl_update(weight, grad, z, n, *, lr: float, lamda1: float = 0.01, beta: fl
     """FTRL-proximal with ``wd`` in the denominator."""
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.ftrl(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                      lamda1=lamda1, beta=beta)
+                      lamda1=_f32(lamda1), beta=_f32(beta))
     new_w, out, _ = _run(tx, weight, grad, {"z": z, "n": n})
     return new_w, (out["z"], out["n"])
 
@@ -202,7 +209,7 @@ def ftml_update(weight, grad, d, v, z, *, lr: float, t: int, beta1: float = 0.6,
     """Follow the Moving Leader at step ``t`` (1-based)."""
     grad, wd, clip = _clip(grad, wd, clip_grad, wd_in_clip=True)
     tx = recipes.ftml(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                      beta1=beta1, beta2=beta2, epsilon=epsilon)
+                      beta1=_f32(beta1), beta2=_f32(beta2), epsilon=epsilon)  # a double
     new_w, out, _ = _run(tx, weight, grad, {"d": d, "v": v, "z": z}, t - 1)
     return new_w, (out["d"], out["v"], out["z"])
 
@@ -222,7 +229,7 @@ def signum_update(weight, grad, mom, *, lr: float, momentum: float = 0.0, wd: fl
     """``mom = mu mom - (1-mu)(wd w + clip(rs g)); w = (1 - lr wd_lh) w + lr sign(mom)``."""
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.signum(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                        momentum=momentum, wd_lh=wd_lh)
+                        momentum=_f32(momentum), wd_lh=_f32(wd_lh))
     new_w, out, _ = _run(tx, weight, grad, {"mu": -mom})  # MXNet stores the negated EMA
     return new_w, (-out["mu"],)
 
@@ -236,7 +243,7 @@ def lamb_update_phase1(weight, grad, mean, var, *, t: int, wd: float, beta1: flo
     ``mean`` and ``var`` in place."""
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.lamb_direction(wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                                beta1=beta1, beta2=beta2, epsilon=epsilon)
+                                beta1=_f32(beta1), beta2=_f32(beta2), epsilon=_f32(epsilon))
     count = t - 1 if bias_correction else SATURATED_COUNT
     direction, out = recipes.update(tx, weight, grad, {"mu": mean, "nu": var}, count)
     return direction.astype(weight.dtype), (out["mu"], out["nu"])
@@ -307,7 +314,8 @@ def _adamw(weight, grad, mean, var, weight32, rescale_grad, lr, eta, beta1, beta
            clip_gradient):
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.adamw(learning_rate=lr, eta=eta, wd=wd, rescale_grad=rescale_grad,
-                       clip_gradient=clip, beta1=beta1, beta2=beta2, epsilon=epsilon)
+                       clip_gradient=clip, beta1=_f32(beta1), beta2=_f32(beta2),
+                       epsilon=_f32(epsilon))
     new_w, out, new32 = _run(tx, weight, grad, {"mu": mean, "nu": var}, SATURATED_COUNT,
                              weight32)
     ok = jnp.isfinite(rescale_grad)  # MXNet skips the update when rescale_grad is inf/nan
