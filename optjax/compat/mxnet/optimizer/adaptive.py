@@ -160,7 +160,7 @@ class Nadam(Optimizer):
         return ("mu", "nu")
 
     def _get_carry(self):
-        return np.float32(self.m_schedule)
+        return float(self.m_schedule)
 
     def _set_carry(self, value):
         self.m_schedule = float(value)
