@@ -28,7 +28,6 @@ import warnings
 from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from optjax.compat.mxnet import recipes

@@ -13,6 +13,7 @@ import os
 import numpy as np
 
 from optjax.compat.mxnet import recipes
+from optjax.compat.mxnet.ndarray import from_jax
 from optjax.compat.mxnet.ndarray import random as _random
 from optjax.compat.mxnet.optimizer.optimizer import (CoreCall, Optimizer, copy_of, register,
                                                      zeros_like_weight)
@@ -189,7 +190,6 @@ class LBSGD(_MomentumFirst):
                 np.zeros(weight.shape, np.dtype(weight.dtype))}
 
     def _keep_extras(self, index, values):
-        from optjax.compat.mxnet.ndarray import from_jax
         num = self.cumgrads.get(index, {}).get("num_cums", self.init_updates) + 1
         self.cumgrads[index] = {"cum_grad": from_jax(values["cum_grad"]), "num_cums": num}
 

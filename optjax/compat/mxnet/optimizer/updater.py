@@ -4,8 +4,8 @@
 ``gluon.Trainer`` passes them) creates missing states with
 ``create_state_multi_precision`` and updates. A built-in optimizer updates all
 the indices in ONE jitted call, replaying MXNet's bookkeeping per update call
-(chunks of ``aggregate_num`` indices per dtype, or one call per index); a user
-optimizer's ``update_multi_precision`` is called as MXNet calls it. Every index
+(chunks of ``aggregate_num`` indices per dtype, or one call per index); a user's
+``update`` is called one index at a time. Every index
 is checked before any state, count or weight changes, and the states of one
 call are kept only when the whole call succeeds. Calls are serialized by a lock.
 
@@ -57,19 +57,19 @@ class Updater:
                 states[i] = opt.create_state_multi_precision(i, w)
         current = {**self.states, **states}
         chunks = self._chunks(weights)
-        if type(opt).update_multi_precision is Optimizer.update_multi_precision and \
-                type(opt).update is Optimizer.update:
+        builtin_update = type(opt).update is Optimizer.update
+        if builtin_update and type(opt).update_multi_precision is Optimizer.update_multi_precision:
             opt._update_core(indices, weights, grads, [current[i] for i in indices],
                              multi_precision=True, chunks=chunks)
-        elif chunks is None:
-            for i, g, w in zip(indices, grads, weights):
-                opt.update_multi_precision(i, w, g, current[i])
-        else:
+        elif builtin_update:  # MXNet's calls, one per chunk
             for chunk in chunks:
                 opt.update_multi_precision([indices[j] for j in chunk],
                                            [weights[j] for j in chunk],
                                            [grads[j] for j in chunk],
                                            [current[indices[j]] for j in chunk])
+        else:  # a user's update takes one index at a time
+            for i, g, w in zip(indices, grads, weights):
+                opt.update_multi_precision(i, w, g, current[i])
         self.states.update(states)
         for i in indices:
             self.states_synced[i] = True
@@ -77,17 +77,14 @@ class Updater:
     def _chunks(self, weights):
         """MXNet's ``update_multi_precision`` calls for one Updater call, as positions:
         with ``aggregate_num > 0``, per dtype (in order of first appearance) in chunks of
-        ``aggregate_num``; else None (one call per index)."""
+        ``aggregate_num``; else one call per index."""
         if not self.aggregate_updates:
-            return [[j] for j in range(len(weights))] if self._builtin() else None
+            return [[j] for j in range(len(weights))]
         size = self.optimizer.aggregate_num
         groups: dict = {}
         for j, w in enumerate(weights):
             groups.setdefault(np.dtype(w.dtype), []).append(j)
         return [g[s:s + size] for g in groups.values() for s in range(0, len(g), size)]
-
-    def _builtin(self):
-        return type(self.optimizer).update is Optimizer.update
 
     def sync_state_context(self, state, context):
         """The state on ``context`` (one device per process here: unchanged)."""
