@@ -335,3 +335,45 @@ def test_optimizer_contrib_and_runtime():
     assert "CUDA" in names and "MKLDNN" in names
     with pytest.raises(RuntimeError, match="NOSUCH"):
         feats.is_enabled("NOSUCH")
+
+
+FORMATS = pathlib.Path(__file__).resolve().parents[1] / "golden" / "compat" / "formats"
+
+
+def test_set_states_reads_mxnet_pickles_without_running_them():
+    manifest = json.loads((FORMATS / "manifest.json").read_text())["states_files"]
+    expected = np.load(FORMATS / "expected.npz")
+    u = mx.optimizer.get_updater(mx.optimizer.SGD())
+    u.set_states((FORMATS / "trainer_adam.states").read_bytes())
+    opt = u.optimizer
+    assert isinstance(opt, mx.optimizer.Adam) and opt.num_update == 2
+    assert isinstance(opt.lr_scheduler, mx.lr_scheduler.FactorScheduler)
+    assert opt.learning_rate == 0.005 and opt._index_update_count[4] == 2
+    for index, spec in manifest["trainer_adam.states"]["states"]["dict"]:
+        got = u.states[index]
+        assert isinstance(got, tuple) and len(got) == len(spec["tuple"])
+        for a, s in zip(got, spec["tuple"]):
+            np.testing.assert_array_equal(a.asnumpy(), expected[s["array"]["key"]])
+    # a step after loading uses the loaded moments and counts
+    w = mx.nd.ones(u.states[0][0].shape)
+    u(0, mx.nd.ones(w.shape), w)
+    assert opt._index_update_count[0] == 3
+
+
+def test_resume_from_mxnet_multi_precision_states():
+    opt = mx.optimizer.SGD(learning_rate=np.float32(0.1), momentum=0.9, multi_precision=True,
+                           wd=1e-3)
+    updater = mx.optimizer.get_updater(opt)
+    rs = np.random.RandomState(8)
+    weights = [mx.nd.array(rs.standard_normal(s), dtype="float16") for s in [(2, 3), (3,)]]
+
+    def steps(n, rs):
+        for _ in range(n):
+            for i, w in enumerate(weights):
+                updater(i, mx.nd.array(rs.standard_normal(w.shape), dtype="float16"), w)
+
+    steps(2, rs)
+    updater.set_states((FORMATS / "updater_sgd_multi_precision.states").read_bytes())
+    steps(1, np.random.RandomState(9))
+    for w, ref in zip(weights, GOLDEN["resume_mp_sgd"]):
+        close(w.asnumpy(), ref, "resumed weight", rtol=1e-3, atol=1e-3)

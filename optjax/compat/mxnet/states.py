@@ -145,15 +145,18 @@ def dumps(states: dict, optimizer=None) -> bytes:
 
 
 def loads(data: bytes, optimizer_base):
-    """``(index -> state of NDArrays, optimizer or None)`` from :func:`dumps`'s bytes."""
+    """``(index -> state of NDArrays, optimizer or None)`` from :func:`dumps`'s bytes, or
+    from a ``.states`` pickle written by MXNet itself (read by
+    :mod:`optjax.compat.mxnet.legacy_pickle`, which never runs code from the file)."""
     if isinstance(data, str):
         raise TypeError("set_states expects the bytes written by get_states")
+    if not bytes(data[:2]) == b"PK":  # not an npz archive: MXNet's pickle
+        return _from_mxnet(bytes(data), optimizer_base)
     try:
         z = np.load(io.BytesIO(data), allow_pickle=False)
         meta = json.loads(str(z["__meta__"][()]))
     except Exception as e:  # noqa: BLE001
-        raise ValueError("not an optjax MXNet-shim states file (MXNet's own pickled states "
-                         "cannot be read without MXNet)") from e
+        raise ValueError("not a states file written by the shim's get_states") from e
     if meta.get("format") != FORMAT:
         raise ValueError(f"unknown states format {meta.get('format')!r}")
     out = {e["index"]: _rebuild(e["state"], z) for e in meta["states"]}
@@ -170,3 +173,45 @@ def loads(data: bytes, optimizer_base):
         opt.sym_info = ()
         opt._index_update_count = opt._all_index_update_counts.setdefault(0, {})
     return out, opt
+
+
+def _from_mxnet(data: bytes, optimizer_base):
+    """MXNet's pickled states as the shim's: NDArrays in the same structure; the dumped
+    optimizer (and its scheduler) as the shim's class of the same name with the pickled
+    attributes."""
+    from optjax.compat.mxnet import legacy_pickle
+    from optjax.compat.mxnet.lr_scheduler import LRScheduler
+    from optjax.compat.mxnet.ndarray import array
+
+    loaded = legacy_pickle.load_states(data)
+
+    def value(v):
+        if isinstance(v, np.ndarray):
+            return array(v, dtype=v.dtype)
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, tuple):
+            return tuple(value(x) for x in v)
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, legacy_pickle.PickledObject):
+            base = LRScheduler if v.module == "mxnet.lr_scheduler" else optimizer_base
+            classes = _subclasses(base)
+            if v.name not in classes:
+                raise ValueError(f"states file names an MXNet class {v.qualname!r} the shim "
+                                 "does not have")
+            obj = classes[v.name].__new__(classes[v.name])
+            obj.__dict__.update({k: value(x) for k, x in v.attrs.items()})
+            return obj
+        return v
+
+    states = {k: value(v) for k, v in loaded.states.items()}
+    opt = None
+    if loaded.optimizer is not None:
+        opt = value(loaded.optimizer)
+        opt.param_dict = {}
+        opt.sym_info = ()
+        opt._index_update_count = opt._all_index_update_counts.setdefault(0, {})
+    return states, opt

@@ -78,9 +78,9 @@ class Updater:
         """MXNet's ``update_multi_precision`` calls for one Updater call, as positions:
         with ``aggregate_num > 0``, per dtype (in order of first appearance) in chunks of
         ``aggregate_num``; else one call per index."""
-        if not self.aggregate_updates:
-            return [[j] for j in range(len(weights))]
         size = self.optimizer.aggregate_num
+        if not self.aggregate_updates or size <= 0:  # (a loaded optimizer may not aggregate)
+            return [[j] for j in range(len(weights))]
         groups: dict = {}
         for j, w in enumerate(weights):
             groups.setdefault(np.dtype(w.dtype), []).append(j)

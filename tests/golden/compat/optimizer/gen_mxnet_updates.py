@@ -1,9 +1,9 @@
 """Goldens for the shim's optimizer layer from MXNet 1.9.1.
 
-Regenerate (from the repository root, with the MXNet venv built by
-``tools/mxnet-venv.sh VENV``)::
+Regenerate from the repository root, with a venv holding MXNet 1.9.1 that
+``bash tools/mxnet-venv.sh ../mxnet-venv`` builds::
 
-    VENV/bin/python tests/golden/compat/optimizer/gen_mxnet_updates.py
+    ../mxnet-venv/bin/python tests/golden/compat/optimizer/gen_mxnet_updates.py
 
 Writes ``mxnet_updates.json`` next to this file:
 
@@ -14,7 +14,8 @@ Writes ``mxnet_updates.json`` next to this file:
   optimizer: the structure (None, arrays, tuples) with each array's shape and dtype;
   then three ``update_multi_precision`` calls and the state arrays' values;
 * ``lr``: ``Optimizer.learning_rate``, ``lr_scheduler(n)`` and ``trainer.learning_rate``
-  as Python floats (``repr``), after MXNet's own arithmetic.
+  as Python floats (``repr``), after MXNet's own arithmetic;
+* ``resume_mp_sgd``: the weights after resuming from a ``.states`` file MXNet wrote.
 """
 
 import json
@@ -218,9 +219,31 @@ def learning_rates():
     return res
 
 
+def resume_mp_sgd():
+    """``tests/golden/compat/formats/updater_sgd_multi_precision.states`` (written by MXNet)
+    loaded into a fresh Updater after two steps of its own, then one more step."""
+    opt = mx.optimizer.SGD(learning_rate=np.float32(0.1), momentum=0.9, multi_precision=True,
+                           wd=1e-3)
+    updater = mx.optimizer.get_updater(opt)
+    rs = np.random.RandomState(8)
+    weights = [mx.nd.array(rs.standard_normal(s), dtype="float16") for s in [(2, 3), (3,)]]
+
+    def steps(n, rs):
+        for _ in range(n):
+            for i, w in enumerate(weights):
+                updater(i, mx.nd.array(rs.standard_normal(w.shape), dtype="float16"), w)
+
+    steps(2, rs)
+    path = os.path.join(HERE, "..", "formats", "updater_sgd_multi_precision.states")
+    with open(path, "rb") as f:
+        updater.set_states(f.read())
+    steps(1, np.random.RandomState(9))
+    return [w.asnumpy().astype(np.float64).tolist() for w in weights]
+
+
 def main():
     out = {"ops": {}, "lamb_phase2": lamb_phase2(), "multi": multi_ops(), "states": states(),
-           "lr": learning_rates()}
+           "lr": learning_rates(), "resume_mp_sgd": resume_mp_sgd()}
     for k, (name, st, attrs) in enumerate(OPS):
         out["ops"][f"{k}:{name}"] = {"name": name, "states": st, "attrs": attrs,
                                      "steps": run_op(name, st, attrs)}
