@@ -138,21 +138,31 @@ class MultiFactorScheduler(LRScheduler):
         return self.base_lr
 
 
-class PolyScheduler(LRScheduler):
+class _ToMaxUpdate(LRScheduler):
+    """Poly/Cosine: a decay from ``base_lr_orig`` to ``final_lr`` over ``max_update`` updates
+    (after the warm-up); ``__call__`` stores each value in ``base_lr``."""
+
+    def __init__(self, max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                 warmup_mode):
+        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
+        assert isinstance(max_update, int)
+        if max_update < 1:
+            raise ValueError("maximum number of updates must be strictly positive")
+        self.base_lr_orig = base_lr
+        self.max_update = max_update
+        self.final_lr = final_lr
+        self.max_steps = self.max_update - self.warmup_steps
+
+
+class PolyScheduler(_ToMaxUpdate):
     """``final_lr + (base_lr_orig - final_lr) * (1 - (n - warmup)/max_steps)**pwr`` for
     ``n <= max_update``, then the last value."""
 
     def __init__(self, max_update, base_lr=0.01, pwr=2, final_lr=0, warmup_steps=0,
                  warmup_begin_lr=0, warmup_mode="linear"):
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        assert isinstance(max_update, int)
-        if max_update < 1:
-            raise ValueError("maximum number of updates must be strictly positive")
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                         warmup_mode)
         self.power = pwr
-        self.base_lr_orig = self.base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
 
     def __call__(self, num_update):
         if num_update < self.warmup_steps:
@@ -163,20 +173,14 @@ class PolyScheduler(LRScheduler):
         return self.base_lr
 
 
-class CosineScheduler(LRScheduler):
+class CosineScheduler(_ToMaxUpdate):
     """``final_lr + (base_lr_orig - final_lr) * (1 + cos(pi (n - warmup)/max_steps))/2`` for
     ``n <= max_update``, then the last value."""
 
     def __init__(self, max_update, base_lr=0.01, final_lr=0, warmup_steps=0, warmup_begin_lr=0,
                  warmup_mode="linear"):
-        super().__init__(base_lr, warmup_steps, warmup_begin_lr, warmup_mode)
-        assert isinstance(max_update, int)
-        if max_update < 1:
-            raise ValueError("maximum number of updates must be strictly positive")
-        self.base_lr_orig = base_lr
-        self.max_update = max_update
-        self.final_lr = final_lr
-        self.max_steps = self.max_update - self.warmup_steps
+        super().__init__(max_update, base_lr, final_lr, warmup_steps, warmup_begin_lr,
+                         warmup_mode)
 
     def __call__(self, num_update):
         if num_update < self.warmup_steps:
