@@ -234,6 +234,17 @@ def signum_update(weight, grad, mom, *, lr: float, momentum: float = 0.0, wd: fl
     return new_w, (-out["mu"],)
 
 
+def _lamb_direction(weight, grad, mean, var, t, wd, beta1, beta2, epsilon, bias_correction,
+                    rescale_grad, clip_gradient):
+    grad, wd, clip = _clip(grad, wd, clip_gradient)
+    tx = recipes.lamb_direction(wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
+                                beta1=_f32(beta1), beta2=_f32(beta2), epsilon=_f32(epsilon))
+    count = t - 1 if bias_correction else SATURATED_COUNT
+    direction, out = recipes.update(tx, weight, grad.astype(weight.dtype),
+                                    {"mu": mean, "nu": var}, count)
+    return direction.astype(weight.dtype), (out["mu"], out["nu"])
+
+
 @register("lamb_update_phase1", inputs=("weight", "grad", "mean", "var"))
 def lamb_update_phase1(weight, grad, mean, var, *, t: int, wd: float, beta1: float = 0.9,
                        beta2: float = 0.999, epsilon: float = 1e-6,
@@ -241,12 +252,26 @@ def lamb_update_phase1(weight, grad, mean, var, *, t: int, wd: float, beta1: flo
                        clip_gradient: float = -1.0):
     """The LAMB direction ``g = m_hat/(sqrt(v_hat) + eps) + wd*w`` (output); updates
     ``mean`` and ``var`` in place."""
-    grad, wd, clip = _clip(grad, wd, clip_gradient)
-    tx = recipes.lamb_direction(wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
-                                beta1=_f32(beta1), beta2=_f32(beta2), epsilon=_f32(epsilon))
-    count = t - 1 if bias_correction else SATURATED_COUNT
-    direction, out = recipes.update(tx, weight, grad, {"mu": mean, "nu": var}, count)
-    return direction.astype(weight.dtype), (out["mu"], out["nu"])
+    return _lamb_direction(weight, grad, mean, var, t, wd, beta1, beta2, epsilon,
+                           bias_correction, rescale_grad, clip_gradient)
+
+
+@register("mp_lamb_update_phase1", inputs=("weight", "grad", "mean", "var", "weight32"))
+def mp_lamb_update_phase1(weight, grad, mean, var, weight32, *, t: int, wd: float,
+                          beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-6,
+                          bias_correction: bool = True, rescale_grad: float = 1.0,
+                          clip_gradient: float = -1.0):
+    """``lamb_update_phase1`` on the float32 master ``weight32`` (float32 output)."""
+    return _lamb_direction(weight32, grad, mean, var, t, wd, beta1, beta2, epsilon,
+                           bias_correction, rescale_grad, clip_gradient)
+
+
+def _lamb_apply(weight, g, lr, lower_bound, upper_bound):
+    tx = chain(optjax.scale_by_trust_ratio(
+        lower_bound=lower_bound if lower_bound >= 0 else None,
+        upper_bound=upper_bound if upper_bound >= 0 else None),
+        optjax.scale_by_learning_rate(lr))
+    return recipes.step(tx, weight, g.astype(weight.dtype), {}, 0)[0]
 
 
 @register("lamb_update_phase2", inputs=("weight", "g", "r1", "r2"))
@@ -254,11 +279,16 @@ def lamb_update_phase2(weight, g, r1, r2, *, lr: float, lower_bound: float = -1.
                        upper_bound: float = -1.0):
     """``w -= lr * (r1/r2) * g`` with ``r1 = |w|`` (bounded if >= 0) and ``r2 = |g|``
     (ratio 1 when either is 0)."""
-    tx = chain(optjax.scale_by_trust_ratio(
-        lower_bound=lower_bound if lower_bound >= 0 else None,
-        upper_bound=upper_bound if upper_bound >= 0 else None),
-        optjax.scale_by_learning_rate(lr))
-    return recipes.step(tx, weight, g, {}, 0)[0]
+    return _lamb_apply(weight, g, lr, lower_bound, upper_bound)
+
+
+@register("mp_lamb_update_phase2", inputs=("weight", "g", "r1", "r2", "weight32"))
+def mp_lamb_update_phase2(weight, g, r1, r2, weight32, *, lr: float, lower_bound: float = -1.0,
+                          upper_bound: float = -1.0):
+    """``lamb_update_phase2`` from the float32 master: the output is the new weight in the
+    weight's dtype; the kernel leaves ``weight32`` unchanged (MXNet's LAMB optimizer
+    relies on its aggregated path to update the master)."""
+    return _lamb_apply(weight32, g, lr, lower_bound, upper_bound).astype(weight.dtype)
 
 
 def _multi(data, n, k):
@@ -350,6 +380,7 @@ _SINGLE = {sgd_mom_update: (2,), mp_sgd_update: (2,), mp_sgd_mom_update: (2, 3),
            nag_mom_update: (2,), mp_nag_mom_update: (2, 3), adam_update: (2, 3),
            rmsprop_update: (2,), rmspropalex_update: (2, 3, 4), ftrl_update: (2, 3),
            ftml_update: (2, 3, 4), signum_update: (2,), lamb_update_phase1: (2, 3),
+           mp_lamb_update_phase1: (2, 3),
            adamw_update: (2, 3), mp_adamw_update: (2, 3, 4)}
 for _fn, _at in _SINGLE.items():
     _fn.op.mutates = _mutates(*_at)

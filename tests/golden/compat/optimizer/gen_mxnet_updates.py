@@ -60,6 +60,7 @@ OPS = [
     ("signum_update", ["mom"], {"lr": 0.01, "momentum": 0.9, "wd": 0.05, "wd_lh": 0.01}),
     ("lamb_update_phase1", ["mean", "var"], {"wd": 0.05, "t": "step"}),
     ("lamb_update_phase1", ["mean", "var"], {"wd": 0.05, "t": "step", "bias_correction": False}),
+    ("mp_lamb_update_phase1", ["mean", "var", "weight32"], {"wd": 0.05, "t": "step"}),
     ("contrib.adamw_update", ["mean", "var"], {"lr": 0.01, "eta": 0.5, "wd": 0.05,
                                                "rescale_grad": 0.7}),
     ("contrib.mp_adamw_update", ["mean", "var", "weight32"], {"lr": 0.01, "eta": 0.5, "wd": 0.05,
@@ -84,7 +85,7 @@ def run_op(name, states, attrs):
         if name.endswith("adamw_update"):
             rs = kw.pop("rescale_grad")
             args.append(mx.nd.array([rs]))
-        if name == "lamb_update_phase1":
+        if name.endswith("lamb_update_phase1"):
             res = fn(*args, **kw)
             out.append({"out": res.asnumpy().tolist(),
                         **{s: st[s].asnumpy().tolist() for s in states}})
@@ -104,6 +105,10 @@ def lamb_phase2():
         mx.nd.lamb_update_phase2(ww, g, w.norm(), g.norm(), out=ww, lr=0.1, lower_bound=lb,
                                  upper_bound=ub)
         res[f"{lb},{ub}"] = ww.asnumpy().tolist()
+    w16, w32 = mx.nd.array(w0, dtype="float16"), mx.nd.array(w0)
+    mx.nd.mp_lamb_update_phase2(w16, g, w32.norm(), g.norm(), w32, out=w16, lr=0.1)
+    res["mp"] = w16.asnumpy().astype(np.float64).tolist()
+    res["mp_weight32"] = w32.asnumpy().tolist()
     return res
 
 
