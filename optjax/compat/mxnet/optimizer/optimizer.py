@@ -401,8 +401,8 @@ class Optimizer:
             indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
         else:
             indices, weights, grads, states = [index], [weight], [grad], [state]
-        self._validate(indices, weights, grads, states, multi_precision)
         cores = tuple(self._core(i) for i in indices)  # the class's checks, before counting
+        self._validate(indices, weights, grads, states, multi_precision)
         saved = self._save_counters()
         try:
             hyper = [None] * len(indices)
