@@ -76,7 +76,8 @@ def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, core
 
     ``boxes[i]``: MXNet's state arrays of index ``i`` in ``fields`` order (None where
     MXNet keeps None); ``masters[i]``: the float32 master copy (multi-precision) or None;
-    ``hyper[i]``: the traced arguments of ``cores[i]``; ``carry``: one value threaded
+    ``hyper[name][i]``: the traced argument ``name`` of ``cores[i]`` (one array per
+    name, so a step passes a few arrays, not one scalar per index); ``carry``: one value threaded
     through the indices in order (Nadam's ``m_schedule``), field ``carry_field``;
     ``extras[i]``: further state fields the optimizer keeps itself (LBSGD's ``cum_grad``).
     """
@@ -84,7 +85,7 @@ def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, core
     TRACES += 1  # at trace time only: how often the engine compiled (tests read it)
     new_w, new_m, new_boxes, new_extras = [], [], [], []
     for i, core in enumerate(cores):
-        tx = core(**hyper[i])
+        tx = core(**{k: v[i] for k, v in hyper.items()})
         master = masters[i]
         w = weights[i] if master is None else master
         g = grads[i] if master is None else grads[i].astype(master.dtype)
@@ -103,6 +104,14 @@ def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, core
         new_m.append(None if master is None else w)
         new_w.append(w if master is None else w.astype(weights[i].dtype))
     return new_w, new_m, new_boxes, new_extras, carry
+
+
+def _stack(values: list):
+    """Per-index values of one traced argument as one array (floats: float64 on the host,
+    which JAX keeps as float64 only in 64-bit mode)."""
+    if isinstance(values[0], jax.Array):
+        return jax.numpy.stack(values)
+    return np.asarray(values, np.float64)
 
 
 def _as_list(state) -> list:
@@ -432,11 +441,12 @@ class Optimizer:
                 else (None, s)
             masters.append(master)
             boxes.append(_as_list(inner))
-        counts = [np.int32(min(self._core_count(i), INT32_MAX)) for i in indices]
+        counts = np.asarray([min(self._core_count(i), INT32_MAX) for i in indices], np.int32)
+        packed = {k: _stack([h[k] for h in hyper]) for k in hyper[0]}
         new_w, new_m, new_boxes, new_extras, carry = _apply(
             [w._data for w in weights], [g._data for g in grads],
             [None if m is None else m._data for m in masters],
-            [[None if b is None else b._data for b in bs] for bs in boxes], counts, hyper,
+            [[None if b is None else b._data for b in bs] for bs in boxes], counts, packed,
             [self._extras(i, w) for i, w in zip(indices, weights)], self._get_carry(),
             cores=cores, fields=self._state_fields(), negated=self._negated_fields,
             carry_field=self._carry_field)
