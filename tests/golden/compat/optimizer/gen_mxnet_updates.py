@@ -1,5 +1,9 @@
 """Goldens for the shim's optimizer layer from MXNet 1.9.1.
 
+Every function takes the ``mx`` module it runs on: this script calls them with real
+MXNet; ``tests/compat/test_optimizer_updates.py`` calls the same functions with
+``optjax.compat.mxnet`` and compares.
+
 Regenerate from the repository root, with a venv holding MXNet 1.9.1 that
 ``bash tools/mxnet-venv.sh ../mxnet-venv`` builds::
 
@@ -23,8 +27,6 @@ import os
 import sys
 
 import numpy as np
-
-import mxnet as mx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHAPE = (3, 4)
@@ -68,7 +70,8 @@ OPS = [
 ]
 
 
-def run_op(name, states, attrs):
+def run_op(mx, name, states, attrs):
+    """Three MXNet-style calls of operator ``name``: the weight and states after each."""
     fn = mx.nd.contrib if name.startswith("contrib.") else mx.nd
     fn = getattr(fn, name.split(".")[-1])
     mp = "weight32" in states
@@ -96,7 +99,7 @@ def run_op(name, states, attrs):
     return out
 
 
-def lamb_phase2():
+def lamb_phase2(mx):
     w0, g0 = inputs(1)
     w, g = mx.nd.array(w0), mx.nd.array(g0)
     res = {}
@@ -112,11 +115,13 @@ def lamb_phase2():
     return res
 
 
-def multi_ops():
+def multi_ops(mx, only=None):
     res = {}
     ws = [inputs(0, (3, 4))[0], inputs(0, (5,))[0]]
     for name, per in [("multi_sgd_update", 0), ("multi_sgd_mom_update", 1),
                       ("multi_mp_sgd_update", 1), ("multi_mp_sgd_mom_update", 2)]:
+        if only is not None and name != only:
+            continue
         mp = "mp" in name
         dt = "float16" if mp else "float32"
         wn = [mx.nd.array(w, dtype=dt) for w in ws]
@@ -169,34 +174,39 @@ def values(s):
     return s.asnumpy().astype(np.float64).tolist()
 
 
-def states():
-    res = {}
-    for name, kw in STATE_CONFIGS + [("groupadagrad", {})]:
-        for dtype, mp in [("float32", False), ("float16", True), ("float16", False)]:
-            if name in ("sgld",) and mp:
-                continue
-            wd = 0.0 if name == "groupadagrad" else 0.01
-            opt = mx.optimizer.create(name, learning_rate=0.01, wd=wd, multi_precision=mp, **kw)
-            w0 = inputs(0, dtype=dtype)[0]
-            w = mx.nd.array(w0, dtype=dtype)
-            st = opt.create_state_multi_precision(0, w)
-            entry = {"structure": describe(st)}
-            if name != "sgld":
-                try:
-                    for step in (1, 2, 3):
-                        g = mx.nd.array(inputs(step, dtype=dtype)[1], dtype=dtype)
-                        opt.update_multi_precision(0, w, g, st)
-                except mx.base.MXNetError:  # float32 states with float16 weights
-                    entry["mxnet_error"] = True
-                    res[f"{name}{kw}/{dtype}/mp={mp}"] = entry
-                    continue
-                entry["after"] = values(st)
-                entry["weight"] = w.asnumpy().astype(np.float64).tolist()
-            res[f"{name}{kw}/{dtype}/mp={mp}"] = entry
-    return res
+def state_case(mx, name, kw, dtype, mp):
+    """``create_state_multi_precision`` of one optimizer (structure), then three
+    ``update_multi_precision`` calls (state values and weight)."""
+    wd = 0.0 if name == "groupadagrad" else 0.01
+    opt = mx.optimizer.create(name, learning_rate=0.01, wd=wd, multi_precision=mp, **kw)
+    w0 = inputs(0, dtype=dtype)[0]
+    w = mx.nd.array(w0, dtype=dtype)
+    st = opt.create_state_multi_precision(0, w)
+    entry = {"structure": describe(st)}
+    if name == "sgld":
+        return entry
+    try:
+        for step in (1, 2, 3):
+            g = mx.nd.array(inputs(step, dtype=dtype)[1], dtype=dtype)
+            opt.update_multi_precision(0, w, g, st)
+    except mx.base.MXNetError:  # MXNet: float32 states with float16 weights
+        entry["mxnet_error"] = True
+        return entry
+    entry["after"] = values(st)
+    entry["weight"] = w.asnumpy().astype(np.float64).tolist()
+    return entry
 
 
-def learning_rates():
+STATE_CASES = [(name, kw, dtype, mp) for name, kw in STATE_CONFIGS + [("groupadagrad", {})]
+               for dtype, mp in [("float32", False), ("float16", True), ("float16", False)]
+               if not (name == "sgld" and mp)]
+
+
+def state_key(name, kw, dtype, mp):
+    return f"{name}{kw}/{dtype}/mp={mp}"
+
+
+def learning_rates(mx):
     res = {}
     opt = mx.optimizer.SGD(learning_rate=0.3)
     res["sgd_lr"] = repr(opt.learning_rate)
@@ -215,16 +225,17 @@ def learning_rates():
     opt = mx.optimizer.Adam(learning_rate=0.3, lr_scheduler=sched)
     opt.num_update = 5
     res["adam_sched_lr"] = repr(opt.learning_rate)
-    net = mx.gluon.nn.Dense(2, in_units=3)
-    net.initialize()
-    trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.3})
+    params = mx.gluon.ParameterDict("dense_")
+    params.get("weight", shape=(2, 3))
+    params.initialize()
+    trainer = mx.gluon.Trainer(params, "sgd", {"learning_rate": 0.3})
     res["trainer_lr"] = repr(trainer.learning_rate)
     trainer.set_learning_rate(0.7)
     res["trainer_lr_set"] = repr(trainer.learning_rate)
     return res
 
 
-def resume_mp_sgd():
+def resume_mp_sgd(mx):
     """``tests/golden/compat/formats/updater_sgd_multi_precision.states`` (written by MXNet)
     loaded into a fresh Updater after two steps of its own, then one more step."""
     opt = mx.optimizer.SGD(learning_rate=np.float32(0.1), momentum=0.9, multi_precision=True,
@@ -247,11 +258,13 @@ def resume_mp_sgd():
 
 
 def main():
-    out = {"ops": {}, "lamb_phase2": lamb_phase2(), "multi": multi_ops(), "states": states(),
-           "lr": learning_rates(), "resume_mp_sgd": resume_mp_sgd()}
+    import mxnet as mx
+    out = {"ops": {}, "lamb_phase2": lamb_phase2(mx), "multi": multi_ops(mx),
+           "states": {state_key(*c): state_case(mx, *c) for c in STATE_CASES},
+           "lr": learning_rates(mx), "resume_mp_sgd": resume_mp_sgd(mx)}
     for k, (name, st, attrs) in enumerate(OPS):
         out["ops"][f"{k}:{name}"] = {"name": name, "states": st, "attrs": attrs,
-                                     "steps": run_op(name, st, attrs)}
+                                     "steps": run_op(mx, name, st, attrs)}
     path = os.path.join(HERE, "mxnet_updates.json")
     with open(path, "w") as f:
         json.dump(out, f)
