@@ -410,6 +410,8 @@ class Optimizer:
             indices, weights, grads, states = list(index), list(weight), list(grad), list(state)
         else:
             indices, weights, grads, states = [index], [weight], [grad], [state]
+        if not indices:
+            return
         cores = tuple(self._core(i) for i in indices)  # the class's checks, before counting
         self._validate(indices, weights, grads, states, multi_precision)
         saved = self._save_counters()
