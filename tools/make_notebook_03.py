@@ -63,8 +63,7 @@ CELLS = [
     new_code_cell(
         "for epoch in range(3):\n"
         "    for i, (xb, yb) in enumerate(train_data):\n"
-        "        gw, gb = grad_fn(weight.data().asnumpy(), bias.data().asnumpy(), xb.asnumpy(),\n"
-        "                         yb.asnumpy())\n"
+        "        gw, gb = grad_fn(weight.data().data, bias.data().data, xb.data, yb.data)\n"
         "        weight.grad()[:] += gw          # instead of loss.backward()\n"
         "        bias.grad()[:] += gb\n"
         "        if i % 2 == 1:\n"
