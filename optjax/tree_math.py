@@ -205,18 +205,36 @@ def cast_like(tree: Any, other_tree: Any) -> Any:
     return jax.tree.map(lambda x, y: jnp.asarray(x).astype(jnp.asarray(y).dtype), tree, other_tree)
 
 
+def _lower_dtype(d1, d2):
+    if jnp.promote_types(d1, d2) == d1:
+        return d2
+    if jnp.promote_types(d1, d2) == d2:
+        return d1
+    raise ValueError(f"cannot order dtypes {d1} and {d2}: neither promotes to the other")
+
+
+def _higher_dtype(d1, d2):
+    return d2 if _lower_dtype(d1, d2) == d1 else d1
+
+
 def dtype(tree: Any, mixed_dtype_handler: Optional[str] = None) -> Any:
-    """The dtype shared by all leaves; with ``mixed_dtype_handler`` ``'promote'`` or
-    ``'highest'``, the promoted dtype of mixed leaves, else mixed dtypes raise ValueError."""
-    dtypes = {jnp.asarray(x).dtype for x in jax.tree.leaves(tree)}
-    if not dtypes:
-        return None
-    if len(dtypes) == 1:
-        return dtypes.pop()
-    if mixed_dtype_handler in ("promote", "highest"):
-        return jnp.result_type(*dtypes)
-    raise ValueError(f"tree has leaves of several dtypes {sorted(map(str, dtypes))}; "
-                     "pass mixed_dtype_handler='promote'")
+    """The dtype of the leaves. Mixed dtypes raise ValueError unless
+    ``mixed_dtype_handler`` is ``'promote'`` (jax's promotion), ``'highest'`` or
+    ``'lowest'`` (of dtypes that promote to one another)."""
+    leaves = jax.tree.leaves(tree)
+    if not leaves:
+        return jnp.asarray(leaves).dtype
+    dtypes = [jnp.asarray(x).dtype for x in leaves]
+    if mixed_dtype_handler is None:
+        if any(d != dtypes[0] for d in dtypes):
+            raise ValueError(f"tree has leaves of several dtypes {sorted({str(d) for d in dtypes})}; "
+                             "pass mixed_dtype_handler='promote', 'highest' or 'lowest'")
+        return dtypes[0]
+    reducers = {"promote": jnp.promote_types, "highest": _higher_dtype, "lowest": _lower_dtype}
+    if mixed_dtype_handler not in reducers:
+        raise ValueError(f"mixed_dtype_handler must be None, 'promote', 'highest' or 'lowest', "
+                         f"got {mixed_dtype_handler!r}")
+    return functools.reduce(reducers[mixed_dtype_handler], dtypes)
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
@@ -292,3 +310,49 @@ def random_like(rng_key: jax.Array, target_tree: Any, sampler=jax.random.normal,
 
 
 __all__ += ["random_like", "split_key_like"]
+
+
+@jax.tree_util.register_pytree_node_class
+class _ParamsPlaceholder:
+    """A childless pytree passed to ``init`` to find where a state mirrors the params."""
+
+    def tree_flatten(self):
+        return (), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        del aux, children
+        return cls()
+
+
+def map_params(initable: Any, f: Any, state: Any, /, *rest: Any, transform_non_params: Any = None,
+               is_leaf: Any = None) -> Any:
+    """Apply ``f`` to the parts of an optimizer ``state`` shaped like the params (moments,
+    traces), leaving counters alone (or passing them to ``transform_non_params``).
+
+    ``initable`` is the transform (or its ``init``) that made ``state``: it is called on a
+    placeholder to find which subtrees mirror the params.
+
+    Example::
+
+        >>> import jax.numpy as jnp, optjax
+        >>> tx = optjax.scale_by_adan()
+        >>> s = tx.init({"w": jnp.zeros(2)})
+        >>> s2 = optjax.tree.map_params(tx, lambda v: v + 1, s)
+        >>> s2.m["w"].tolist(), int(s2.t)
+        ([1.0, 1.0], 0)
+    """
+    init = initable.init if hasattr(initable, "init") else initable
+    with_placeholders = init(_ParamsPlaceholder())
+
+    def fn(maybe_placeholder, value):
+        if isinstance(maybe_placeholder, _ParamsPlaceholder):
+            return jax.tree.map(f, value, *rest, is_leaf=is_leaf)
+        if transform_non_params is not None:
+            return transform_non_params(value)
+        return value
+
+    return jax.tree.map(fn, with_placeholders, state, is_leaf=lambda v: isinstance(v, _ParamsPlaceholder))
+
+
+__all__ += ["map_params"]

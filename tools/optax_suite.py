@@ -6,7 +6,7 @@
     python tools/optax_suite.py --files optax/_src/alias_test.py
 
 Each file runs in its own process (``tests/optax_suite/run_file.py``). With
-``--write-passing`` the ids of the tests that pass on optjax are written to
+``--write-passing`` the ids of the tests that pass on optjax (with their run time in seconds) are written to
 ``tests/optax_suite/passing.json``; ``tests/optax_suite/test_optax_suite.py`` runs exactly
 those in CI, so a test that passed once and breaks fails CI. Re-run with
 ``--write-passing`` after adding names so the list grows.
@@ -79,7 +79,8 @@ def main() -> int:
             with open(path) as fh:
                 old = json.load(fh)
         for r in results:
-            old[r["file"]] = sorted(k for k, v in r["tests"].items() if v == "pass")
+            secs = r.get("seconds", {})
+            old[r["file"]] = {k: secs.get(k, 0.0) for k in sorted(r["tests"]) if r["tests"][k] == "pass"}
         with open(path, "w") as fh:
             json.dump(dict(sorted(old.items())), fh, indent=1)
             fh.write("\n")

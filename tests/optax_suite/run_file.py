@@ -5,7 +5,8 @@
 The path is relative to the installed optax package's parent (``optax/...``). ``--real``
 runs the file against the real optax (the baseline: what passes in this environment at
 all). ``--only`` runs just the listed test ids (``Class.method``). The last line of
-stdout is a JSON object ``{"file", "tests": {id: "pass"|"fail"|"error"|"skip"}, "import_error"}``.
+stdout is a JSON object ``{"file", "tests": {id: "pass"|"fail"|"error"|"skip"}, "seconds": {id: s},
+"import_error"}``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,7 +51,7 @@ def main(argv=None) -> int:
         shim.install()
     path = os.path.join(os.path.dirname(shim.optax_dir()), args.file)
     modname = args.file[:-3].replace("/", ".")
-    result = {"file": args.file, "tests": {}, "import_error": None}
+    result = {"file": args.file, "tests": {}, "seconds": {}, "import_error": None}
     try:
         spec = importlib.util.spec_from_file_location(modname, path)
         mod = importlib.util.module_from_spec(spec)
@@ -75,7 +77,9 @@ def main(argv=None) -> int:
     res.failfast = False
     for t in tests:
         before = (len(res.failures), len(res.errors), len(res.skipped))
+        t0 = time.perf_counter()
         t(res)
+        result["seconds"][tid(t)] = round(time.perf_counter() - t0, 3)
         after = (len(res.failures), len(res.errors), len(res.skipped))
         outcome = ("fail" if after[0] > before[0] else "error" if after[1] > before[1]
                    else "skip" if after[2] > before[2] else "pass")

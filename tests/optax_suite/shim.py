@@ -25,6 +25,12 @@ import types
 
 # real optax modules the tests may use as tools, not as the library under test
 REAL_PREFIXES = ("optax._src.test_utils", "optax.losses", "optax._src.loss", "optax.assignment")
+# type aliases only (used in annotations; no behaviour): served from the real optax when
+# optjax has no such name
+TYPING_NAMES = frozenset({"ArrayTree", "Numeric", "Shape", "PyTree", "OptState", "Params", "Updates",
+                          "PRNGKey", "Schedule", "ScalarOrSchedule", "ScheduleState", "ValueFn",
+                          "TransformInitFn", "TransformUpdateFn", "TransformUpdateExtraArgsFn",
+                          "ArrayLike", "NDArray"})
 
 
 class OptjaxProxy(types.ModuleType):
@@ -38,6 +44,7 @@ class OptjaxProxy(types.ModuleType):
             self.__path__ = list(real.__path__)  # so optax's *_test.py files can be imported
         self.__package__ = name if hasattr(real, "__path__") else name.rpartition(".")[0]
         self._sources = sources
+        self._real = real
 
     def __getattr__(self, attr: str):
         if attr.startswith("__"):
@@ -48,6 +55,8 @@ class OptjaxProxy(types.ModuleType):
         for src in self._sources:
             if hasattr(src, attr):
                 return getattr(src, attr)
+        if attr in TYPING_NAMES and hasattr(self._real, attr):
+            return getattr(self._real, attr)
         raise AttributeError(f"optjax has no {attr!r} (asked for as {self.__name__}.{attr})")
 
 
