@@ -81,3 +81,14 @@ __all__ += [
     "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",
 ]
 # --- end optax names ---
+# --- L-BFGS (issue 14) ---
+from optjax.optimizers.lbfgs import (  # noqa: E402
+    BacktrackingLinesearchInfo, ScaleByBacktrackingLinesearchState, ScaleByLBFGSState, lbfgs,
+    scale_by_backtracking_linesearch, scale_by_lbfgs, value_and_grad_from_state,
+)
+
+__all__ += [
+    "BacktrackingLinesearchInfo", "ScaleByBacktrackingLinesearchState", "ScaleByLBFGSState", "lbfgs",
+    "scale_by_backtracking_linesearch", "scale_by_lbfgs", "value_and_grad_from_state",
+]
+# --- end L-BFGS ---
