@@ -23,6 +23,7 @@ from typing import Any, Optional
 import jax
 import jax.numpy as jnp
 
+from optjax.numerics import abs_sq as _abs_sq
 from optjax.tree import zeros_like  # noqa: F401  (optax.tree.zeros_like; one implementation)
 
 __all__ = [
@@ -108,10 +109,6 @@ def conj(tree: Any) -> Any:
 def real(tree: Any) -> Any:
     """Real part of every leaf."""
     return jax.tree.map(jnp.real, tree)
-
-
-def _abs_sq(x):
-    return jnp.square(jnp.real(x)) + jnp.square(jnp.imag(x))
 
 
 def norm(tree: Any, ord: int | str | float | None = None, squared: bool = False) -> jax.Array:  # noqa: A002

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from optjax import tree_math
 from optjax.base import GradientTransformation, ScalarOrSchedule, Updates
 from optjax.combine import chain
-from optjax.numerics import safe_increment
+from optjax.numerics import abs_sq, safe_increment
 from optjax.transforms import scale_by_learning_rate
 
 
@@ -57,7 +57,7 @@ def scale_by_yogi(
     def update_fn(updates, state, params=None):
         del params
         mu = tree_math.update_moment(updates, state.mu, b1, 1)
-        nu = jax.tree.map(lambda g, v: v - (1 - b2) * jnp.sign(v - tree_math._abs_sq(g)) * tree_math._abs_sq(g),
+        nu = jax.tree.map(lambda g, v: v - (1 - b2) * jnp.sign(v - abs_sq(g)) * abs_sq(g),
                           updates, state.nu)
         count = safe_increment(state.count)
         mu_hat = tree_math.bias_correction(mu, b1, count)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from optjax import tree_math
 from optjax.base import GradientTransformation, NO_PARAMS_MSG, OptState, Updates
-from optjax.numerics import safe_increment
+from optjax.numerics import abs_sq, safe_increment
 
 
 class ScaleByRStdDevState(NamedTuple):
@@ -69,9 +69,9 @@ def scale_by_stddev(decay: float = 0.9, eps: float = 1e-8, initial_scale: float 
         else:
             mu_hat, nu_hat = mu, nu
         if eps_in_sqrt:
-            scaling = jax.tree.map(lambda m, n: jax.lax.rsqrt(n - tree_math._abs_sq(m) + eps), mu_hat, nu_hat)
+            scaling = jax.tree.map(lambda m, n: jax.lax.rsqrt(n - abs_sq(m) + eps), mu_hat, nu_hat)
         else:
-            scaling = jax.tree.map(lambda m, n: 1 / (jnp.sqrt(n - tree_math._abs_sq(m)) + eps), mu_hat, nu_hat)
+            scaling = jax.tree.map(lambda m, n: 1 / (jnp.sqrt(n - abs_sq(m)) + eps), mu_hat, nu_hat)
         updates = jax.tree.map(lambda s, g: s * g, scaling, updates)
         if bias_correction:
             return updates, ScaleByRStdDevWithCountState(count=count, mu=mu, nu=nu)

@@ -11,26 +11,7 @@ import jax.numpy as jnp
 
 from optjax import tree_math
 from optjax.base import GradientTransformation, NO_PARAMS_MSG, init_empty_state
-
-
-def _abs_sq(x):
-    return jnp.square(jnp.real(x)) + jnp.square(jnp.imag(x))
-
-
-def safe_norm(x: jax.Array, min_norm: float, ord=None, axis=None, keepdims: bool = False) -> jax.Array:  # noqa: A002
-    """``max(|x|, min_norm)`` whose gradient is finite at ``x = 0`` (optax's ``safe_norm``)."""
-    norm = jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=True)
-    x = jnp.where(norm <= min_norm, jnp.ones_like(x), x)
-    norm = jnp.squeeze(norm, axis=axis) if not keepdims else norm
-    masked = jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
-    return jnp.where(norm <= min_norm, min_norm, masked)
-
-
-def safe_root_mean_squares(x: jax.Array, min_rms: float) -> jax.Array:
-    """``max(rms(x), min_rms)`` with a finite gradient at ``x = 0``."""
-    rms = jnp.sqrt(jnp.mean(_abs_sq(x)))
-    x = jnp.where(rms <= min_rms, jnp.ones_like(x), x)
-    return jnp.where(rms <= min_rms, min_rms, jnp.sqrt(jnp.mean(_abs_sq(x))))
+from optjax.numerics import abs_sq as _abs_sq, safe_norm, safe_root_mean_squares  # noqa: F401  (re-exported)
 
 
 def unitwise_norm(x: jax.Array, axis: Optional[Union[int, tuple[int, ...]]] = None) -> jax.Array:

@@ -7,7 +7,7 @@ imports the real optax once (its test utilities stay real: ``optax._src.test_uti
 proxy module whose attributes are looked up in optjax only:
 
 * ``optax.tree.X`` / ``optax.tree_utils.X``  -> ``optjax.tree.X``
-* ``optax.contrib.X`` (and its submodules)   -> ``optjax.contrib.X``, then ``optjax.X``
+* ``optax.contrib.X`` (and its submodules)   -> ``optjax.contrib.X``
 * any other ``optax...X``                     -> ``optjax.X``
 
 A name optjax lacks raises ``AttributeError`` naming it, so a test that needs it fails:
@@ -81,8 +81,8 @@ def _sources_for(name: str) -> list[types.ModuleType]:
     if name in ("optax.tree", "optax.tree_utils") or name.startswith(("optax.tree_utils.", "optax.tree.")):
         return [optjax.tree]
     if name == "optax.contrib" or name.startswith("optax.contrib."):
-        contrib = importlib.import_module("optjax.contrib") if _has("optjax.contrib") else None
-        return [m for m in (contrib, optjax) if m is not None]
+        # only optjax.contrib: optjax's own names (its torch-style muon) have other signatures
+        return [importlib.import_module("optjax.contrib")] if _has("optjax.contrib") else []
     return [optjax]
 
 
