@@ -58,3 +58,6 @@ def safe_root_mean_squares(x: jax.Array, min_rms: float) -> jax.Array:
     rms = jnp.sqrt(jnp.mean(abs_sq(x)))
     x = jnp.where(rms <= min_rms, jnp.ones_like(x), x)
     return jnp.where(rms <= min_rms, min_rms, jnp.sqrt(jnp.mean(abs_sq(x))))
+
+
+safe_int32_increment = safe_increment  # optax's name for the saturating int32 step counter

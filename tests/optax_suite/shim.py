@@ -74,10 +74,22 @@ def optax_dir() -> str:
     return _OPTAX_DIR[0]
 
 
+# optax modules whose names optjax also keeps in a module of its own
+MODULE_MAP = {
+    "optax._src.numerics": "optjax.numerics",
+    "optax._src.base": "optjax.base",
+    "optax._src.combine": "optjax.combine",
+    "optax._src.update": "optjax.updates",
+    "optax._src.linesearch": "optjax.optimizers.lbfgs",
+}
+
+
 def _sources_for(name: str) -> list[types.ModuleType]:
     import optjax
     import optjax.tree
 
+    if name in MODULE_MAP:
+        return [optjax, importlib.import_module(MODULE_MAP[name])]
     if name in ("optax.tree", "optax.tree_utils") or name.startswith(("optax.tree_utils.", "optax.tree.")):
         return [optjax.tree]
     if name == "optax.contrib" or name.startswith("optax.contrib."):
