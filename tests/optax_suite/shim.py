@@ -89,7 +89,8 @@ def _sources_for(name: str) -> list[types.ModuleType]:
     import optjax.tree
 
     if name in MODULE_MAP:
-        return [optjax, importlib.import_module(MODULE_MAP[name])]
+        own = importlib.import_module(MODULE_MAP[name]) if _has(MODULE_MAP[name]) else None
+        return [m for m in (optjax, own) if m is not None]
     if name in ("optax.tree", "optax.tree_utils") or name.startswith(("optax.tree_utils.", "optax.tree.")):
         return [optjax.tree]
     if name == "optax.contrib" or name.startswith("optax.contrib."):

@@ -73,10 +73,11 @@ def run(tx, steps=12, value_fn=rosenbrock, extra=True):
     p = start()
     s = tx.init(p)
     traj = []
+    update = jax.jit(tx.update, static_argnames=("value_fn",))  # one compile, not one trace per step
     for _ in range(steps):
         v, g = jax.value_and_grad(value_fn)(p)
         kw = dict(value=v, grad=g, value_fn=value_fn) if extra else {}
-        u, s = tx.update(g, s, p, **kw)
+        u, s = update(g, s, p, **kw)
         p = jax.tree.map(lambda a, b: a + b, p, u)
         traj.append(p)
     return traj, s
