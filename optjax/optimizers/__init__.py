@@ -91,4 +91,9 @@ __all__ += [
     "BacktrackingLinesearchInfo", "ScaleByBacktrackingLinesearchState", "ScaleByLBFGSState", "lbfgs",
     "scale_by_backtracking_linesearch", "scale_by_lbfgs", "value_and_grad_from_state",
 ]
+from optjax.optimizers.zoom_linesearch import (  # noqa: E402
+    ScaleByZoomLinesearchState, ZoomLinesearchInfo, scale_by_zoom_linesearch, zoom_linesearch,
+)
+
+__all__ += ["ScaleByZoomLinesearchState", "ZoomLinesearchInfo", "scale_by_zoom_linesearch", "zoom_linesearch"]
 # --- end L-BFGS ---

@@ -265,30 +265,18 @@ def value_and_grad_from_state(value_fn: Callable[..., jax.Array]) -> Callable[..
     return _value_and_grad
 
 
-class _ZoomDefault:
-    """optax's default line search for :func:`lbfgs` (zoom, strong Wolfe), not in optjax yet."""
-
-    def __repr__(self) -> str:
-        return "zoom linesearch (optax's default)"
-
-
-ZOOM_DEFAULT = _ZoomDefault()
-
-
 def lbfgs(learning_rate: Optional[ScalarOrSchedule] = None, memory_size: int = 10,
-          scale_init_precond: bool = True, linesearch: Any = ZOOM_DEFAULT) -> GradientTransformation:
+          scale_init_precond: bool = True, linesearch: Any = "zoom") -> GradientTransformation:
     """L-BFGS: :func:`scale_by_lbfgs`, ``-learning_rate`` (``-1`` if None), then ``linesearch``
-    (as ``optax.lbfgs``). ``linesearch=None`` uses no line search.
-
-    optax's default line search (zoom, strong Wolfe conditions) is not in optjax yet:
-    pass ``linesearch=optjax.scale_by_backtracking_linesearch(...)`` or ``None``; the
-    default raises rather than silently using another search.
+    (as ``optax.lbfgs``). The default ``"zoom"`` is optax's default,
+    ``scale_by_zoom_linesearch(max_linesearch_steps=20, initial_guess_strategy='one')``;
+    ``linesearch=None`` uses no line search.
 
     Example::
 
         >>> import jax, jax.numpy as jnp, optjax
         >>> f = lambda p: jnp.sum((p["w"] - 3.0) ** 2)
-        >>> tx = optjax.lbfgs(linesearch=optjax.scale_by_backtracking_linesearch(20))
+        >>> tx = optjax.lbfgs()
         >>> p = {"w": jnp.zeros(2)}
         >>> s = tx.init(p)
         >>> for _ in range(5):
@@ -298,10 +286,12 @@ def lbfgs(learning_rate: Optional[ScalarOrSchedule] = None, memory_size: int = 1
         >>> [round(x, 3) for x in p["w"].tolist()]
         [3.0, 3.0]
     """
-    if linesearch is ZOOM_DEFAULT:
-        raise NotImplementedError(
-            "linesearch: optax's default zoom line search is not in optjax yet; pass "
-            "linesearch=optjax.scale_by_backtracking_linesearch(max_backtracking_steps=...) or linesearch=None")
+    if isinstance(linesearch, str):
+        if linesearch != "zoom":
+            raise ValueError(f"linesearch must be a transform, None or 'zoom', got {linesearch!r}")
+        from optjax.optimizers.zoom_linesearch import scale_by_zoom_linesearch
+
+        linesearch = scale_by_zoom_linesearch(max_linesearch_steps=20, initial_guess_strategy="one")
     base_scaling = scale(-1.0) if learning_rate is None else scale_by_learning_rate(learning_rate)
     return chain(scale_by_lbfgs(memory_size=memory_size, scale_init_precond=scale_init_precond), base_scaling,
                  identity() if linesearch is None else linesearch)

@@ -156,9 +156,42 @@ def test_value_and_grad_from_state_reuses_stored_grad():
     np.testing.assert_allclose(np.asarray(g["x"]), np.asarray(g_ref["x"]), rtol=1e-5)
 
 
-def test_default_zoom_linesearch_is_not_silently_replaced():
-    with pytest.raises(NotImplementedError, match="linesearch"):
-        optjax.lbfgs()
+@pytest.mark.parametrize("kw", [None, dict(max_linesearch_steps=15, initial_guess_strategy="keep"),
+                                dict(max_linesearch_steps=30, max_learning_rate=0.8, curv_rtol=0.5,
+                                     approx_dec_rtol=None, increase_factor=3.0)],
+                         ids=["lbfgs_default", "keep", "options"])
+def test_lbfgs_zoom_matches_optax(kw):
+    ours_tx = optjax.lbfgs() if kw is None else optjax.lbfgs(linesearch=optjax.scale_by_zoom_linesearch(**kw))
+    theirs_tx = optax.lbfgs() if kw is None else optax.lbfgs(linesearch=optax.scale_by_zoom_linesearch(**kw))
+    ours, s_ours = run(ours_tx, steps=15)
+    theirs, s_theirs = run(theirs_tx, steps=15)
+    for step, (a, b) in enumerate(zip(ours, theirs)):
+        for k in a:
+            np.testing.assert_allclose(np.asarray(a[k]), np.asarray(b[k]), rtol=2e-5, atol=1e-6,
+                                       err_msg=f"step {step} {k}")
+    assert leaf_paths(s_ours) == leaf_paths(s_theirs)
+
+
+def test_zoom_linesearch_alone_matches_optax_with_value_fn_kwargs():
+    def f(p, shift):
+        return jnp.sum((p["x"] - shift) ** 4) + jnp.sum(p["y"] ** 2)
+
+    out = {}
+    for lib in (optjax, optax):
+        tx = lib.chain(lib.scale(-1.0), lib.scale_by_zoom_linesearch(20))
+        p = start()
+        v, g = jax.value_and_grad(f)(p, 2.0)
+        u, s = tx.update(g, tx.init(p), p, value=v, grad=g, value_fn=f, shift=2.0)
+        out[lib.__name__] = (u, s[1])
+    (u1, s1), (u2, s2) = out["optjax"], out["optax"]
+    np.testing.assert_allclose(float(s1.learning_rate), float(s2.learning_rate), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(u1["x"]), np.asarray(u2["x"]), rtol=1e-6)
+    assert int(s1.info.num_linesearch_steps) == int(s2.info.num_linesearch_steps)
+    with pytest.raises(TypeError, match="value_fn"):
+        tx = optjax.scale_by_zoom_linesearch(5)
+        p = start()
+        v, g = jax.value_and_grad(f)(p, 2.0)
+        tx.update(g, tx.init(p), p, value=v, grad=g, value_fn=f, shift=2.0, bogus=1)
 
 
 def test_memory_size_checked():
