@@ -353,3 +353,16 @@ def map_params(initable: Any, f: Any, state: Any, /, *rest: Any, transform_non_p
 
 
 __all__ += ["map_params"]
+
+
+def unwrap_random_key_data(tree: Any) -> Any:
+    """Typed PRNG keys replaced by their raw ``uint32`` data (``jax.random.key_data``);
+    other leaves unchanged."""
+    def unwrap(x):
+        if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            return jax.random.key_data(x)
+        return x
+    return jax.tree.map(unwrap, tree)
+
+
+__all__ += ["unwrap_random_key_data"]

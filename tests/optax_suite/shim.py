@@ -25,12 +25,14 @@ import types
 
 # real optax modules the tests may use as tools, not as the library under test
 REAL_PREFIXES = ("optax._src.test_utils", "optax.losses", "optax._src.loss", "optax.assignment")
-# type aliases only (used in annotations; no behaviour): served from the real optax when
-# optjax has no such name
+# type aliases only (used in annotations; no behaviour) and test helpers: served from the
+# real optax when optjax has no such name
 TYPING_NAMES = frozenset({"ArrayTree", "Numeric", "Shape", "PyTree", "OptState", "Params", "Updates",
                           "PRNGKey", "Schedule", "ScalarOrSchedule", "ScheduleState", "ValueFn",
                           "TransformInitFn", "TransformUpdateFn", "TransformUpdateExtraArgsFn",
                           "ArrayLike", "NDArray"})
+# test helpers that live in optax's library modules (no optimizer behaviour)
+TEST_HELPERS = frozenset({"x64_precision"})
 
 
 class OptjaxProxy(types.ModuleType):
@@ -55,7 +57,7 @@ class OptjaxProxy(types.ModuleType):
         for src in self._sources:
             if hasattr(src, attr):
                 return getattr(src, attr)
-        if attr in TYPING_NAMES and hasattr(self._real, attr):
+        if (attr in TYPING_NAMES or attr in TEST_HELPERS) and hasattr(self._real, attr):
             return getattr(self._real, attr)
         raise AttributeError(f"optjax has no {attr!r} (asked for as {self.__name__}.{attr})")
 
@@ -81,6 +83,7 @@ MODULE_MAP = {
     "optax._src.combine": "optjax.combine",
     "optax._src.update": "optjax.updates",
     "optax._src.linesearch": "optjax.optimizers.lbfgs",
+    "optax._src.transform": "optjax.optimizers.lbfgs",
 }
 
 
