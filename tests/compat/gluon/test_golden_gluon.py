@@ -50,4 +50,8 @@ def test_training_loop_matches_mxnet(name):
     assert len(losses) >= 20
     _close(losses, want["losses"], f"{name}: losses")
     for k, p in cases.structural_params(net).items():
-        _close(p.data().asnumpy(), want["final/" + k], f"{name}: final {k}")
+        # rtol 1e-4, and near-zero elements within 1e-4 of the tensor's scale (after 24
+        # steps the BatchNorm nets amplify float rounding: MXNet's own MKLDNN and native
+        # kernels differ by 8e-6 in the losses there)
+        w = want["final/" + k]
+        _close(p.data().asnumpy(), w, f"{name}: final {k}", atol=1e-4 * max(1.0, np.abs(w).max()))

@@ -242,6 +242,26 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_LAMBDA = 1.0507009873554804934193349852946
 
 
+@jax.custom_vjp
+def _selu(x):
+    return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(jnp.minimum(x, 0)))
+
+
+def _selu_fwd(x):
+    y = _selu(x)
+    return y, y
+
+
+def _selu_bwd(y, g):
+    # MXNet 1.9.1's selu_grad evaluates lambda * (alpha + a) at the OUTPUT a = y, not
+    # at alpha * (e^x - 1): for x < 0 its gradient is lambda * (alpha + y), which differs
+    # from the derivative lambda * alpha * e^x. Kept for MXNet's numbers.
+    return (g * _SELU_LAMBDA * jnp.where(y > 0, 1.0, _SELU_ALPHA + y),)
+
+
+_selu.defvjp(_selu_fwd, _selu_bwd)
+
+
 @_register("LeakyReLU", ("data", "gamma"))
 def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25,
                lower_bound: float = 0.125, upper_bound: float = 0.334):
@@ -257,7 +277,7 @@ def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25
     if act_type == "elu":
         return jnp.where(x > 0, x, slope * jnp.expm1(jnp.minimum(x, 0)))
     if act_type == "selu":
-        return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(jnp.minimum(x, 0)))
+        return _selu(x)
     if act_type == "gelu":
         return 0.5 * x * (1 + jax.scipy.special.erf(x / math.sqrt(2.0)))
     if act_type == "rrelu":
@@ -312,15 +332,15 @@ def _scaled(data, temperature):
     return data if temperature is None else data / temperature
 
 
-@_register("softmax", ("data", "length"))
-def softmax(data, length=None, *, axis: int = -1, temperature: float = None, dtype: str = None,
+@_register("softmax")
+def softmax(data, *, axis: int = -1, temperature: float = None, dtype: str = None,
             use_length: bool = False):
     """``exp(x / T) / sum(exp(x / T))`` along ``axis``."""
     return jax.nn.softmax(_scaled(data, temperature), axis=axis)
 
 
-@_register("log_softmax", ("data", "length"))
-def log_softmax(data, length=None, *, axis: int = -1, temperature: float = None,
+@_register("log_softmax")
+def log_softmax(data, *, axis: int = -1, temperature: float = None,
                 dtype: str = None, use_length: bool = False):
     """``log(softmax(x / T))`` along ``axis``, computed stably."""
     return jax.nn.log_softmax(_scaled(data, temperature), axis=axis)

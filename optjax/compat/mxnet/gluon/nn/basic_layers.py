@@ -175,6 +175,8 @@ class BatchNorm(HybridBlock):
         super().cast(dtype)
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        if self._kwargs["fix_gamma"] and isinstance(gamma, nd.NDArray):
+            gamma[:] = 1  # MXNet's operator writes gamma = 1 when it is fixed
         return F.BatchNorm(x, gamma, beta, running_mean, running_var, name="fwd", **self._kwargs)
 
     def __repr__(self):
