@@ -1,0 +1,173 @@
+"""Output (loss) operators whose backward is MXNet's fixed gradient, not autodiff of the forward.
+
+``SoftmaxOutput``, ``LinearRegressionOutput``, ``LogisticRegressionOutput``,
+``MAERegressionOutput`` and ``MakeLoss`` end a network: the forward returns the
+prediction, and the backward writes MXNet's loss gradient into ``data``,
+ignoring the incoming head gradient (unless ``SoftmaxOutput(out_grad=True)``).
+Each is a ``jax.custom_vjp``, so autograd, ``jax.vjp`` and ``jax.grad`` all give
+MXNet's gradient. The label's gradient is zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from optjax.compat.mxnet.base import MXNetError
+from optjax.compat.mxnet.ops._checks import fmt
+from optjax.compat.mxnet.ops.registry import register
+
+
+def _with_gradient(forward, gradient, uses_head: bool = False):
+    """``f(data, label)`` returning ``forward(data)`` whose vjp is ``gradient(out, label[, head])``."""
+
+    @jax.custom_vjp
+    def f(data, label):
+        return forward(data)
+
+    def fwd(data, label):
+        out = forward(data)
+        return out, (out, label)
+
+    def bwd(res, head):
+        out, label = res
+        g = gradient(out, label, head) if uses_head else gradient(out, label)
+        return g.astype(out.dtype), None
+
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def _softmax_layout(shape, multi_output: bool, preserve_shape: bool):
+    """``(softmax axis, data as (rows, classes) view shape or None)``."""
+    if multi_output:
+        return 1, None
+    if preserve_shape:
+        return -1, None
+    return -1, (shape[0], math.prod(shape[1:]))
+
+
+@register("SoftmaxOutput", ("data", "label"), aliases=("Softmax",))
+def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float = -1.0,
+                   multi_output: bool = False, use_ignore: bool = False,
+                   preserve_shape: bool = False, normalization: str = "null",
+                   out_grad: bool = False, smooth_alpha: float = 0.0):
+    """Softmax forward; backward ``(p - onehot(label)) * grad_scale / norm`` into ``data``.
+
+    The softmax runs over axis 1 with ``multi_output`` (data ``(N, C, d...)``,
+    label ``(N, d...)``), over the last axis with ``preserve_shape``, else over
+    all axes but the first (data read as ``(N, C)``). ``use_ignore`` zeroes the
+    gradient where ``label == ignore_label``. ``normalization``: ``'null'``
+    norm = 1, ``'batch'`` norm = the label's first dimension, ``'valid'`` norm = the
+    number of labels not equal to ``ignore_label`` (at least 1); with
+    ``multi_output``, 'null' and 'batch' also divide by the spatial size
+    ``d1*d2*...``. ``smooth_alpha`` smooths the target: ``1 - alpha`` at the label,
+    ``alpha / (C - 1)`` elsewhere. ``out_grad=True`` multiplies by the head gradient.
+    A label with the data's shape is read as class probabilities: gradient
+    ``(p - label) * grad_scale``.
+    """
+    if normalization not in ("null", "batch", "valid"):
+        raise MXNetError(f"Invalid Input: '{normalization}', valid values are: "
+                         "{'batch', 'null', 'valid'}")
+    axis, rows = _softmax_layout(data.shape, multi_output, preserve_shape)
+    dense_label = tuple(label.shape) == tuple(data.shape) and not multi_output
+
+    def forward(x):
+        if rows is not None:
+            return jax.nn.softmax(x.reshape(rows), axis=-1).reshape(x.shape)
+        return jax.nn.softmax(x, axis=axis)
+
+    def gradient(p, lab, head=None):
+        if dense_label:
+            g = (p - lab.astype(p.dtype)) * grad_scale
+            return g * head if out_grad else g
+        c = p.shape[axis]
+        lab_shape = (p.shape[0],) + p.shape[2:] if multi_output else (
+            p.shape[:-1] if preserve_shape else (p.shape[0],))
+        if math.prod(lab.shape) != math.prod(lab_shape):
+            raise MXNetError(f"SoftmaxOutput: label shape {fmt(lab.shape)} does not match "
+                             f"data shape {fmt(p.shape)} (expected {fmt(lab_shape)})")
+        lab = lab.reshape(lab_shape)
+        li = lab.astype(jnp.int32)
+        oh_axis = 1 if multi_output else -1
+        onehot = jax.nn.one_hot(li, c, dtype=p.dtype, axis=oh_axis)
+        if smooth_alpha:
+            onehot = onehot * (1 - smooth_alpha - smooth_alpha / (c - 1)) + smooth_alpha / (c - 1)
+        pv = p.reshape(rows) if rows is not None else p
+        g = pv - onehot
+        ignored = li == int(ignore_label)
+        if use_ignore:
+            g = jnp.where(jnp.expand_dims(ignored, oh_axis), 0, g)
+        if normalization == "valid":
+            norm = jnp.maximum(jnp.sum(~ignored), 1).astype(p.dtype)
+        else:
+            norm = lab.shape[0] if normalization == "batch" else 1
+            if multi_output:
+                norm = norm * math.prod(p.shape[2:])
+        g = (g * grad_scale / norm).reshape(p.shape)
+        return g * head if out_grad else g
+
+    return _with_gradient(forward, gradient, uses_head=True)(data, label)
+
+
+def _per_output(out, label):
+    """The label in the output's shape and MXNet's ``num_output = label.size / label.shape[0]``."""
+    if math.prod(label.shape) != math.prod(out.shape):
+        raise MXNetError(f"Shape inconsistent: label {fmt(label.shape)} vs data {fmt(out.shape)}")
+    n = math.prod(label.shape[1:]) if label.ndim > 1 else 1
+    return label.reshape(out.shape).astype(out.dtype), n
+
+
+def _regression(name, forward, residual, formula):
+    def op(data, label, *, grad_scale: float = 1.0):
+        def gradient(out, lab):
+            lab, n = _per_output(out, lab)
+            return residual(out, lab) * (grad_scale / n)
+
+        return _with_gradient(forward, gradient)(data, label)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = (f"``{name}``: forward {formula[0]}; backward "
+                  f"``{formula[1]} * grad_scale / num_output`` into ``data``, with "
+                  "``num_output = label.size / label.shape[0]`` (head gradient ignored).")
+    return op
+
+
+register("LinearRegressionOutput", ("data", "label"))(
+    _regression("LinearRegressionOutput", lambda x: x, lambda o, y: o - y, ("identity", "(out - label)")))
+register("LogisticRegressionOutput", ("data", "label"))(
+    _regression("LogisticRegressionOutput", jax.nn.sigmoid, lambda o, y: o - y,
+                ("sigmoid(x)", "(sigmoid(x) - label)")))
+register("MAERegressionOutput", ("data", "label"))(
+    _regression("MAERegressionOutput", lambda x: x, lambda o, y: jnp.sign(o - y),
+                ("identity", "sign(out - label)")))
+
+
+@register("MakeLoss", ("data",), aliases=("make_loss",))
+def make_loss(data, *, grad_scale: float = 1.0, valid_thresh: float = 0.0,
+              normalization: str = "null"):
+    """Identity forward; backward ``grad_scale / norm`` in every element of ``data``
+    (head gradient ignored): norm = 1 (``'null'``), the first dimension
+    (``'batch'``), or the count of elements greater than ``valid_thresh``
+    (``'valid'``, at least 1)."""
+
+    @jax.custom_vjp
+    def f(x):
+        return x
+
+    def fwd(x):
+        return x, x
+
+    def bwd(x, head):
+        if normalization == "batch":
+            norm = x.shape[0]
+        elif normalization == "valid":
+            norm = jnp.maximum(jnp.sum(x > valid_thresh), 1).astype(x.dtype)
+        else:
+            norm = 1
+        return (jnp.full(x.shape, grad_scale, x.dtype) / norm,)
+
+    f.defvjp(fwd, bwd)
+    return f(data)
