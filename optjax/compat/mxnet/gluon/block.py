@@ -173,6 +173,11 @@ class _Pending:
             "Give its full shape when it is used otherwise.")
 
 
+# Operators that accept any given shape of a weight and infer one only when it is unknown
+# (MXNet's LeakyReLU: a prelu gamma of shape (1,) is one slope for every channel).
+_ANY_KNOWN_SHAPE = frozenset({"LeakyReLU"})
+
+
 class _FirstPassF:
     """``F`` for a block's first forward pass: ``mx.nd`` that completes deferred shapes.
 
@@ -219,6 +224,8 @@ class _FirstPassF:
                 continue
             want = tuple(int(s) for s in shapes[k])
             have = param.shape
+            if not isinstance(value, _Pending) and op.name in _ANY_KNOWN_SHAPE:
+                continue
             if have is None or len(have) != len(want) or not all(
                     h in (0, w) for h, w in zip(have, want)):
                 raise MXNetError(

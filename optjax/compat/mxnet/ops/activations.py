@@ -33,6 +33,26 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_LAMBDA = 1.0507009873554804934193349852946
 
 
+@jax.custom_vjp
+def _selu(x):
+    return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(x))
+
+
+def _selu_fwd(x):
+    y = _selu(x)
+    return y, y
+
+
+def _selu_bwd(y, g):
+    # MXNet 1.9.1's selu_grad evaluates lambda * (alpha + a) at the OUTPUT a = y: for
+    # x < 0 its gradient is lambda * (alpha + y), not the derivative lambda * alpha * e^x.
+    # Kept for MXNet's numbers (tests/golden/compat/gluon: the selu layer).
+    return (g * _SELU_LAMBDA * jnp.where(y > 0, 1.0, _SELU_ALPHA + y),)
+
+
+_selu.defvjp(_selu_fwd, _selu_bwd)
+
+
 def _prelu_shapes(data_shape, *, act_type: str = "leaky", **_):
     if act_type != "prelu":
         return {}
@@ -69,8 +89,7 @@ def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25
     if act_type == "elu":
         return jnp.where(data > 0, data, jnp.asarray(slope, data.dtype) * jnp.expm1(data))
     if act_type == "selu":
-        return (_SELU_LAMBDA * jnp.where(data > 0, data, _SELU_ALPHA * jnp.expm1(data))
-                ).astype(data.dtype)
+        return _selu(data).astype(data.dtype)
     if act_type == "gelu":
         return jax.nn.gelu(data, approximate=False)
     if act_type == "rrelu":

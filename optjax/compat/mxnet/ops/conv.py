@@ -166,12 +166,15 @@ def pooling(data, *, kernel: tuple = (), pool_type: str = "max", global_pool: bo
         padding[i] = (pad[j], pad[j] + extra)
         inner[i] = (0, extra)
     if pool_type == "max":
-        init = jnp.array(-jnp.inf, data.dtype) if jnp.issubdtype(data.dtype, jnp.floating) \
-            else jnp.iinfo(data.dtype).min
+        # a Python scalar init: under jit a jnp.array init is traced and reduce_window
+        # falls back to its generic, non-differentiable form
+        init = -float("inf") if jnp.issubdtype(data.dtype, jnp.floating) \
+            else int(jnp.iinfo(data.dtype).min)
         return lax.reduce_window(data, init, lax.max, window, strides, padding)
 
     def window_sum(x, pads):
-        return lax.reduce_window(x, jnp.zeros((), x.dtype), lax.add, window, strides, pads)
+        return lax.reduce_window(x, 0 if jnp.issubdtype(x.dtype, jnp.integer) else 0.0, lax.add,
+                                 window, strides, pads)
 
     if pool_type == "sum":
         return window_sum(data, padding)
