@@ -641,10 +641,7 @@ class HybridBlock(Block):
             c._all_checked() for c in self._children.values() if isinstance(c, HybridBlock))
 
     def _call_cached_op(self, *args):
-        if self._cached is None:
-            self._build_cache(args)
-        params, compiled, taped, out_fmt, token = self._cached
-        flat_in, out_fmt["in"] = _flatten(args)
+        flat_in, in_fmt = _flatten(args)
         ctxs = {x.context for x in flat_in if x is not None}
         if len(ctxs) > 1:
             raise ValueError("Find multiple contexts in the input, After hybridized, the "
@@ -652,6 +649,10 @@ class HybridBlock(Block):
                              "ele.ctx in the input arguments to inspect their contexts. Find all "
                              "contexts = {}".format(ctxs))
         ctx = ctxs.pop() if ctxs else current_context()
+        if self._cached is None:
+            self._build_cache(args)
+        params, compiled, taped, out_fmt, token = self._cached
+        out_fmt["in"] = in_fmt
         pdata = [p.data(ctx) for p in params]
         key = _random.next_key()
         is_train = autograd.is_training()
