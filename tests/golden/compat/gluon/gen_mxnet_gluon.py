@@ -5,7 +5,9 @@ Regenerate (from the repository root, with the MXNet venv made by
 
     DIR/bin/python tests/golden/compat/gluon/gen_mxnet_gluon.py
 
-It writes ``tests/golden/compat/gluon/mxnet_gluon.npz`` next to this file. The
+It writes ``mxnet_gluon.npz`` and two parameter files (``lenet_bn.params`` by
+``save_parameters``, ``lenet_bn_prefixed.params`` by ``collect_params().save``) next
+to this file. The
 programs are in ``cases.py`` and run unchanged by the tests under the shim.
 """
 
@@ -41,6 +43,11 @@ def main():
             out[f"loop/{name}/init/{k}"] = v
         for k, p in cases.structural_params(net).items():
             out[f"loop/{name}/final/{k}"] = p.data().asnumpy()
+        if name == "lenet_bn":  # parameter files as MXNet writes them
+            here = os.path.dirname(os.path.abspath(__file__))
+            net.save_parameters(os.path.join(here, "lenet_bn.params"))
+            net.collect_params().save(os.path.join(here, "lenet_bn_prefixed.params"))
+            out["params/lenet_bn/prefix"] = np.array(net.prefix)
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mxnet_gluon.npz")
     np.savez_compressed(path, **out)
     print("wrote", path, len(out), "arrays")
