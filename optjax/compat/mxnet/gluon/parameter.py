@@ -109,7 +109,7 @@ class Parameter:
       >>> from optjax.compat.mxnet import gluon, init
       >>> p = gluon.Parameter("w", shape=(2, 3), init=init.One())
       >>> p.initialize()
-      >>> p.data().asnumpy().sum()
+      >>> float(p.data().asnumpy().sum())
       6.0
     """
 
