@@ -63,12 +63,18 @@ def eye(N, M=0, k=0, ctx=None, dtype=None) -> NDArray:
     return _new(jnp.eye(N, M or None, k, dtype=np_dtype(dtype)), ctx)
 
 
-def zeros_like(data, out=None) -> NDArray:
-    return _new(jnp.zeros_like(data._data), data._ctx, out)
+def zeros_like(data, out=None, name=None) -> NDArray:
+    """The ``zeros_like`` operator (recorded by autograd, a zero gradient, as MXNet)."""
+    from optjax.compat.mxnet.ndarray.invoke import invoke
+    from optjax.compat.mxnet.ops import registry
+    return invoke(registry.get("zeros_like"), [data], {}, out=out)
 
 
-def ones_like(data, out=None) -> NDArray:
-    return _new(jnp.ones_like(data._data), data._ctx, out)
+def ones_like(data, out=None, name=None) -> NDArray:
+    """The ``ones_like`` operator (recorded by autograd, a zero gradient, as MXNet)."""
+    from optjax.compat.mxnet.ndarray.invoke import invoke
+    from optjax.compat.mxnet.ops import registry
+    return invoke(registry.get("ones_like"), [data], {}, out=out)
 
 
 def full_like(data, fill_value, out=None) -> NDArray:

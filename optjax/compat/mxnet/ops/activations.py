@@ -33,26 +33,6 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_LAMBDA = 1.0507009873554804934193349852946
 
 
-@jax.custom_vjp
-def _selu(x):
-    return _SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(x))
-
-
-def _selu_fwd(x):
-    y = _selu(x)
-    return y, y
-
-
-def _selu_bwd(y, g):
-    # MXNet 1.9.1's selu_grad evaluates lambda * (alpha + a) at the OUTPUT a = y: for
-    # x < 0 its gradient is lambda * (alpha + y), not the derivative lambda * alpha * e^x.
-    # Kept for MXNet's numbers (tests/golden/compat/gluon: the selu layer).
-    return (g * _SELU_LAMBDA * jnp.where(y > 0, 1.0, _SELU_ALPHA + y),)
-
-
-_selu.defvjp(_selu_fwd, _selu_bwd)
-
-
 def _prelu_shapes(data_shape, *, act_type: str = "leaky", **_):
     if act_type != "prelu":
         return {}
@@ -75,7 +55,8 @@ def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25
 
     ``leaky`` slope*x; ``prelu`` gamma*x with the learned ``gamma`` (one per
     channel on axis 1, or one scalar); ``elu`` slope*(exp(x)-1); ``selu``
-    lambda*x (x > 0) and lambda*alpha*(exp(x)-1); ``gelu`` 0.5*x*(1+erf(x/sqrt 2))
+    lambda*x (x > 0) and lambda*alpha*(exp(x)-1), with MXNet's gradient lambda*(y + alpha)
+    for x <= 0 (not the exact y + lambda*alpha); ``gelu`` 0.5*x*(1+erf(x/sqrt 2))
     everywhere; ``rrelu`` a slope drawn uniformly in [lower_bound, upper_bound]
     per element in training, (lower_bound+upper_bound)/2 in inference.
     """
@@ -89,7 +70,7 @@ def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25
     if act_type == "elu":
         return jnp.where(data > 0, data, jnp.asarray(slope, data.dtype) * jnp.expm1(data))
     if act_type == "selu":
-        return _selu(data).astype(data.dtype)
+        return _selu(data)
     if act_type == "gelu":
         return jax.nn.gelu(data, approximate=False)
     if act_type == "rrelu":
@@ -100,6 +81,26 @@ def leaky_relu(data, gamma=None, *, act_type: str = "leaky", slope: float = 0.25
         return jnp.where(neg, s * data, data)
     raise MXNetError(f"Invalid Input: '{act_type}', valid values are: "
                      "{'elu', 'gelu', 'leaky', 'prelu', 'rrelu', 'selu'}")
+
+
+@jax.custom_vjp
+def _selu(x):
+    return (_SELU_LAMBDA * jnp.where(x > 0, x, _SELU_ALPHA * jnp.expm1(x))).astype(x.dtype)
+
+
+def _selu_fwd(x):
+    y = _selu(x)
+    return y, (x, y)
+
+
+def _selu_bwd(res, g):
+    # MXNet 1.9.1's gradient, measured: lambda * (y + alpha) for x <= 0 (the exact
+    # derivative is y + lambda * alpha); lambda for x > 0.
+    x, y = res
+    return (g * jnp.where(x > 0, _SELU_LAMBDA, _SELU_LAMBDA * (y + _SELU_ALPHA)).astype(x.dtype),)
+
+
+_selu.defvjp(_selu_fwd, _selu_bwd)
 
 
 def _masked(data, length, axis, fill):

@@ -81,18 +81,23 @@ def _define(kind):
 
 
 _ALIASES = {"add": ("broadcast_plus",), "sub": ("broadcast_minus",)}
+# MXNet's internal names, as written in symbol JSON (``x + 1`` is ``_plus_scalar``, ``a + b`` ``elemwise_add``)
+_ELEM_ALIASES = {"add": ("_plus", "_Plus", "_grad_add"), "sub": ("_minus", "_Minus"),
+                 "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}
+_SCALAR_ALIASES = {"add": ("_plus_scalar",), "sub": ("_minus_scalar",)}
 for _kind in _BINARY:
     _b, _e, _s, _r = _define(_kind)
     register(f"broadcast_{_kind}", ("lhs", "rhs"), aliases=_ALIASES.get(_kind, ()))(_b)
     if _kind in ("add", "sub", "mul", "div"):
-        register(f"elemwise_{_kind}", ("lhs", "rhs"))(_e)
-    register(f"_{_kind}_scalar", ("data",))(_s)
+        register(f"elemwise_{_kind}", ("lhs", "rhs"), aliases=_ELEM_ALIASES[_kind])(_e)
+    register(f"_{_kind}_scalar", ("data",), aliases=_SCALAR_ALIASES.get(_kind, ()))(_s)
     if _kind in ("sub", "div", "mod", "power"):
-        register(f"_r{_kind}_scalar", ("data",))(_r)
+        register(f"_r{_kind}_scalar", ("data",),
+                 aliases=("_rminus_scalar",) if _kind == "sub" else ())(_r)
 
 
 @register("add_n", ("*args",), aliases=("ElementWiseSum",))
-def add_n(*args):
+def add_n(*args, num_args: int | None = None):
     """Sum of any number of same-shaped arrays."""
     same_dtype(*args)
     out = args[0]

@@ -8,6 +8,7 @@ Layouts are MXNet's channel-first ``NCW``/``NCHW``/``NCDHW`` (weights
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from optjax.compat.mxnet.base import MXNetError
@@ -166,15 +167,12 @@ def pooling(data, *, kernel: tuple = (), pool_type: str = "max", global_pool: bo
         padding[i] = (pad[j], pad[j] + extra)
         inner[i] = (0, extra)
     if pool_type == "max":
-        # a Python scalar init: under jit a jnp.array init is traced and reduce_window
-        # falls back to its generic, non-differentiable form
-        init = -float("inf") if jnp.issubdtype(data.dtype, jnp.floating) \
-            else int(jnp.iinfo(data.dtype).min)
+        init = np.array(-np.inf if jnp.issubdtype(data.dtype, jnp.floating)
+                        else jnp.iinfo(data.dtype).min, data.dtype)
         return lax.reduce_window(data, init, lax.max, window, strides, padding)
 
     def window_sum(x, pads):
-        return lax.reduce_window(x, 0 if jnp.issubdtype(x.dtype, jnp.integer) else 0.0, lax.add,
-                                 window, strides, pads)
+        return lax.reduce_window(x, np.zeros((), x.dtype), lax.add, window, strides, pads)
 
     if pool_type == "sum":
         return window_sum(data, padding)

@@ -40,15 +40,6 @@ def _with_gradient(forward, gradient, uses_head: bool = False):
     return f
 
 
-def _softmax_layout(shape, multi_output: bool, preserve_shape: bool):
-    """``(softmax axis, data as (rows, classes) view shape or None)``."""
-    if multi_output:
-        return 1, None
-    if preserve_shape:
-        return -1, None
-    return -1, (shape[0], math.prod(shape[1:]))
-
-
 @register("SoftmaxOutput", ("data", "label"), aliases=("Softmax",))
 def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float = -1.0,
                    multi_output: bool = False, use_ignore: bool = False,
@@ -56,57 +47,70 @@ def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float 
                    out_grad: bool = False, smooth_alpha: float = 0.0):
     """Softmax forward; backward ``(p - onehot(label)) * grad_scale / norm`` into ``data``.
 
-    The softmax runs over axis 1 with ``multi_output`` (data ``(N, C, d...)``,
-    label ``(N, d...)``), over the last axis with ``preserve_shape``, else over
-    all axes but the first (data read as ``(N, C)``). ``use_ignore`` zeroes the
-    gradient where ``label == ignore_label``. ``normalization``: ``'null'``
-    norm = 1, ``'batch'`` norm = the label's first dimension, ``'valid'`` norm = the
-    number of labels not equal to ``ignore_label`` (at least 1); with
-    ``multi_output``, 'null' and 'batch' also divide by the spatial size
-    ``d1*d2*...``. ``smooth_alpha`` smooths the target: ``1 - alpha`` at the label,
-    ``alpha / (C - 1)`` elsewhere. ``out_grad=True`` multiplies by the head gradient.
-    A label with the data's shape is read as class probabilities: gradient
-    ``(p - label) * grad_scale``.
+    Layouts (as MXNet 1.9.1 measured): with ``multi_output`` the softmax runs
+    over axis 1 (data ``(N, C, d...)``, label ``(N, d...)``); with
+    ``preserve_shape`` over the last axis (label ``data.shape[:-1]``); otherwise
+    over all axes but the first (data read as ``(N, K)``), and row ``i`` takes
+    its class from ``label.flat[i]``. ``use_ignore`` zeroes the gradient where
+    ``label == ignore_label``. ``normalization``: ``'null'`` norm = 1;
+    ``'batch'`` norm = the label's size (``N`` for a ``(N,)`` label; with
+    ``multi_output`` ``N * d1 * d2...``, and ``'null'`` then divides by ``d1 * d2...``); ``'valid'`` norm = the number of labels
+    not equal to ``ignore_label`` (at least 1). ``smooth_alpha`` smooths the
+    target: ``1 - alpha`` at the label, ``alpha / (K - 1)`` elsewhere. A label
+    with the data's shape is read as class probabilities: gradient
+    ``(p - label) * grad_scale``. ``out_grad=True`` multiplies by the head
+    gradient (MXNet 1.9.1's imperative backward multiplies by the output instead).
     """
     if normalization not in ("null", "batch", "valid"):
         raise MXNetError(f"Invalid Input: '{normalization}', valid values are: "
                          "{'batch', 'null', 'valid'}")
-    axis, rows = _softmax_layout(data.shape, multi_output, preserve_shape)
-    dense_label = tuple(label.shape) == tuple(data.shape) and not multi_output
+    shape = tuple(data.shape)
+    if multi_output:
+        rows, axis = None, 1
+    elif preserve_shape:
+        rows, axis = (math.prod(shape[:-1]), shape[-1]), -1
+    else:
+        rows, axis = (shape[0], math.prod(shape[1:])), -1
+    dense_label = tuple(label.shape) == shape and not multi_output
 
     def forward(x):
         if rows is not None:
-            return jax.nn.softmax(x.reshape(rows), axis=-1).reshape(x.shape)
-        return jax.nn.softmax(x, axis=axis)
+            return jax.nn.softmax(x.reshape(rows), axis=-1).reshape(shape)
+        return jax.nn.softmax(x, axis=1)
 
     def gradient(p, lab, head=None):
         if dense_label:
             g = (p - lab.astype(p.dtype)) * grad_scale
             return g * head if out_grad else g
-        c = p.shape[axis]
-        lab_shape = (p.shape[0],) + p.shape[2:] if multi_output else (
-            p.shape[:-1] if preserve_shape else (p.shape[0],))
-        if math.prod(lab.shape) != math.prod(lab_shape):
-            raise MXNetError(f"SoftmaxOutput: label shape {fmt(lab.shape)} does not match "
-                             f"data shape {fmt(p.shape)} (expected {fmt(lab_shape)})")
-        lab = lab.reshape(lab_shape)
-        li = lab.astype(jnp.int32)
-        oh_axis = 1 if multi_output else -1
-        onehot = jax.nn.one_hot(li, c, dtype=p.dtype, axis=oh_axis)
-        if smooth_alpha:
-            onehot = onehot * (1 - smooth_alpha - smooth_alpha / (c - 1)) + smooth_alpha / (c - 1)
-        pv = p.reshape(rows) if rows is not None else p
-        g = pv - onehot
-        ignored = li == int(ignore_label)
-        if use_ignore:
-            g = jnp.where(jnp.expand_dims(ignored, oh_axis), 0, g)
-        if normalization == "valid":
-            norm = jnp.maximum(jnp.sum(~ignored), 1).astype(p.dtype)
+        flat = lab.reshape(-1)
+        if multi_output:
+            pv, c = p, shape[1]
+            want = (shape[0],) + shape[2:]
+            if flat.size != math.prod(want):
+                raise MXNetError(f"SoftmaxOutput: label shape {fmt(lab.shape)} does not match "
+                                 f"data shape {fmt(shape)} (expected {fmt(want)})")
+            li = flat.reshape(want).astype(jnp.int32)
+            batch = flat.size
         else:
-            norm = lab.shape[0] if normalization == "batch" else 1
-            if multi_output:
-                norm = norm * math.prod(p.shape[2:])
-        g = (g * grad_scale / norm).reshape(p.shape)
+            pv, c = p.reshape(rows), rows[1]
+            if flat.size < rows[0]:
+                raise MXNetError(f"SoftmaxOutput: label shape {fmt(lab.shape)} does not match "
+                                 f"data shape {fmt(shape)} (expected {rows[0]} labels)")
+            li = flat[:rows[0]].astype(jnp.int32)
+            batch = flat.size
+        target = jax.nn.one_hot(li, c, dtype=p.dtype, axis=axis)
+        if smooth_alpha:
+            target = target * (1 - smooth_alpha - smooth_alpha / (c - 1)) + smooth_alpha / (c - 1)
+        g = pv - target
+        if use_ignore:
+            g = jnp.where(jnp.expand_dims(li == int(ignore_label), axis), 0, g)
+        if normalization == "valid":
+            norm = jnp.maximum(jnp.sum(flat.astype(jnp.int32) != int(ignore_label)), 1)
+            norm = norm.astype(p.dtype)
+        else:
+            norm = batch if normalization == "batch" else (
+                math.prod(shape[2:]) if multi_output else 1)
+        g = (g * grad_scale / norm).reshape(shape)
         return g * head if out_grad else g
 
     return _with_gradient(forward, gradient, uses_head=True)(data, label)

@@ -80,3 +80,12 @@ register("argmin", ("data",))(_arg(jnp.argmin, "argmin"))
 @register("argmax_channel", ("data",))
 def argmax_channel(data):
     return jnp.argmax(data, axis=-1).astype(data.dtype)
+
+
+@register("moments", ("data",), num_outputs=2)
+def moments(data, *, axes: tuple | None = None, keepdims: bool = False):
+    """``(mean, biased variance)`` over ``axes`` (all if None)."""
+    ax = None if axes is None else tuple(axes)
+    mean = jnp.mean(data, axis=ax, keepdims=True)
+    var = jnp.mean(jnp.square(data - mean), axis=ax, keepdims=keepdims)
+    return (mean if keepdims else jnp.squeeze(mean, ax)), var

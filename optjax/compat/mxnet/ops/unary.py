@@ -61,5 +61,11 @@ def clip(data, *, a_min: float, a_max: float):
 
 @register("Cast", ("data",), aliases=("cast",))
 def cast(data, *, dtype: str = "float32"):
+    """``data`` in ``dtype``. Floats cast to a narrow integer type wrap around as in MXNet
+    1.9.1 (``300.2 -> uint8`` is 44, measured), where a direct cast would saturate."""
     from optjax.compat.mxnet.ndarray.dtypes import np_dtype
-    return data.astype(np_dtype(dtype))
+    target = np_dtype(dtype)
+    if jnp.issubdtype(data.dtype, jnp.floating) and jnp.issubdtype(target, jnp.integer) \
+            and target.itemsize < 4:
+        return data.astype(jnp.int32).astype(target)
+    return data.astype(target)
