@@ -216,14 +216,17 @@ def linreg(mx):
     return net
 
 
-def mlp(mx):
+def _dense_stack(mx, layers):
     nn = mx.gluon.nn
     net = nn.Sequential()
     with net.name_scope():
-        net.add(nn.Dense(16, activation="relu"))
-        net.add(nn.Dense(16, activation="tanh"))
-        net.add(nn.Dense(4))
+        for units, act in layers:
+            net.add(nn.Dense(units, activation=act))
     return net
+
+
+def mlp(mx):
+    return _dense_stack(mx, [(16, "relu"), (16, "tanh"), (4, None)])
 
 
 def lenet_bn(mx):
@@ -265,13 +268,8 @@ def custom_block(mx):
 
 
 def named_layer(mx):
-    """The notes' network with a ``namedLayer`` whose weight has ``lr_mult = 2``."""
-    nn = mx.gluon.nn
-    net = nn.Sequential()
-    with net.name_scope():
-        net.add(nn.Dense(8, activation="relu"))
-        net.add(nn.Dense(3))
-    return net
+    """The notes' network; its first layer is the ``namedLayer`` whose weight gets ``lr_mult = 2``."""
+    return _dense_stack(mx, [(8, "relu"), (3, None)])
 
 
 LOOPS = {

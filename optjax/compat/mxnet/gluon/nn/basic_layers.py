@@ -186,6 +186,16 @@ class BatchNorm(HybridBlock):
         return s + ", in_channels={0})".format(in_channels if in_channels else None)
 
 
+def _scale_and_shift(block, scale, center, gamma_initializer, beta_initializer, in_channels):
+    """A normalization's ``gamma`` and ``beta`` (fixed, ``grad_req='null'``, unless learned)."""
+    block.gamma = block.params.get("gamma", grad_req="write" if scale else "null",
+                                   shape=(in_channels,), init=gamma_initializer,
+                                   allow_deferred_init=True)
+    block.beta = block.params.get("beta", grad_req="write" if center else "null",
+                                  shape=(in_channels,), init=beta_initializer,
+                                  allow_deferred_init=True)
+
+
 class InstanceNorm(HybridBlock):
     """Normalize each sample's channel over its spatial axes (``scale=False`` by default)."""
 
@@ -195,12 +205,7 @@ class InstanceNorm(HybridBlock):
         self._kwargs = {"eps": epsilon, "axis": axis, "center": center, "scale": scale}
         self._axis = axis
         self._epsilon = epsilon
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null",
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        _scale_and_shift(self, scale, center, gamma_initializer, beta_initializer, in_channels)
 
     def hybrid_forward(self, F, x, gamma, beta):
         if self._axis == 1:
@@ -221,12 +226,7 @@ class LayerNorm(HybridBlock):
         self._epsilon = epsilon
         self._center = center
         self._scale = scale
-        self.gamma = self.params.get("gamma", grad_req="write" if scale else "null",
-                                     shape=(in_channels,), init=gamma_initializer,
-                                     allow_deferred_init=True)
-        self.beta = self.params.get("beta", grad_req="write" if center else "null",
-                                    shape=(in_channels,), init=beta_initializer,
-                                    allow_deferred_init=True)
+        _scale_and_shift(self, scale, center, gamma_initializer, beta_initializer, in_channels)
 
     def hybrid_forward(self, F, data, gamma, beta):
         return F.LayerNorm(data, gamma=gamma, beta=beta, axis=self._axis, eps=self._epsilon)
