@@ -614,7 +614,6 @@ class HybridBlock(Block):
         if any(p._is_deferred() for p in params) or not self._all_checked():
             with autograd.pause(False):
                 self._imperative_call(args)
-        n_params = len(params)
         out_fmt = {}
 
         def run(pvals, xs, key, is_train):
@@ -630,11 +629,12 @@ class HybridBlock(Block):
 
         compiled = jax.jit(run, static_argnums=(3,))
 
-        def taped(*arrays, is_train):
-            outs, _ = compiled(arrays[:n_params], arrays[n_params:-1], arrays[-1], is_train)
-            return outs
+        def run_vjp(pvals, xs, key, is_train):
+            (outs, changed), pullback = _vjp_with_aux(run, pvals, xs, key, is_train)
+            return outs, changed, pullback
 
-        self._cached = (params, compiled, taped, out_fmt, object())
+        self._cached = (params, compiled, jax.jit(run_vjp, static_argnums=(3,)), out_fmt,
+                        object())
 
     def _all_checked(self):
         return self._checked and all(
@@ -651,19 +651,62 @@ class HybridBlock(Block):
         ctx = ctxs.pop() if ctxs else current_context()
         if self._cached is None:
             self._build_cache(args)
-        params, compiled, taped, out_fmt, token = self._cached
+        params, compiled, compiled_vjp, out_fmt, token = self._cached
         out_fmt["in"] = in_fmt
         pdata = [p.data(ctx) for p in params]
         key = _random.next_key()
         is_train = autograd.is_training()
-        outs, changed = compiled(tuple(d._data for d in pdata),
-                                 tuple(None if x is None else x._data for x in flat_in),
-                                 key, is_train)
+        pvals = tuple(d._data for d in pdata)
+        xvals = tuple(None if x is None else x._data for x in flat_in)
+        recording = autograd.is_recording()
+        if recording:
+            outs, changed, pullback = compiled_vjp(pvals, xvals, key, is_train)
+        else:
+            outs, changed = compiled(pvals, xvals, key, is_train)
         for i, value in changed.items():
             pdata[i]._data = value
         out_nds = [nd.from_jax(o, ctx) for o in outs]
-        if autograd.is_recording():
-            autograd.record_fn(lambda *a, _t=is_train: taped(*a, is_train=_t),
-                               (token, is_train, out_fmt["in"]),
-                               pdata + list(flat_in) + [key], {}, out_nds)
+        if recording:
+            res, treedef = jax.tree_util.tree_flatten(pullback)
+            fn = _replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
+            autograd.record_fn(fn, (token, is_train, in_fmt, treedef),
+                               pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds)
         return _regroup(out_nds, out_fmt["out"])
+
+
+def _vjp_with_aux(run, pvals, xs, key, is_train):
+    """``((outputs, changed auxiliary values), pullback of the outputs)`` of a compiled forward."""
+    outs, pullback, changed = jax.vjp(lambda pv, xv: run(pv, xv, key, is_train), pvals, xs,
+                                      has_aux=True)
+    return (outs, changed), pullback
+
+
+def _zero_cotangent(x):
+    if jax.numpy.issubdtype(x.dtype, jax.numpy.inexact):
+        return jax.numpy.zeros_like(x)
+    return np.zeros(x.shape, jax.dtypes.float0)
+
+
+def _replay_with_residuals(n_params, n_inputs, n_outs, treedef):
+    """The tape entry of a recorded compiled forward: ``f(*params, *inputs, key, *outputs,
+    *residuals) = outputs`` whose gradient applies the forward's saved pullback, so
+    ``backward`` does not run the forward again."""
+    first_out = n_params + n_inputs + 1
+
+    @jax.custom_vjp
+    def node(*arrays):
+        return tuple(arrays[first_out:first_out + n_outs])
+
+    def node_fwd(*arrays):
+        return node(*arrays), arrays
+
+    def node_bwd(arrays, cts):
+        pullback = jax.tree_util.tree_unflatten(treedef, arrays[first_out + n_outs:])
+        g_params, g_inputs = pullback(tuple(cts))
+        rest = [_zero_cotangent(a) for a in arrays[n_params + n_inputs:]]
+        g_inputs = [None if a is None else (g if g is not None else _zero_cotangent(a))
+                    for a, g in zip(arrays[n_params:n_params + n_inputs], g_inputs)]
+        return (*g_params, *g_inputs, *rest)
+
+    node.defvjp(node_fwd, node_bwd)
+    return node
