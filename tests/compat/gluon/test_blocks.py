@@ -232,3 +232,24 @@ def test_clip_global_norm():
     assert norm == pytest.approx(5.0)
     np.testing.assert_allclose(a.asnumpy(), [0.6, 0.0], rtol=1e-6)
     np.testing.assert_allclose(b.asnumpy(), [[0.8]], rtol=1e-6)
+
+
+def test_second_order_gradient_through_hybridized_block_is_an_error_not_wrong_numbers():
+    def run(hybridize):
+        net = nn.HybridSequential()
+        net.add(nn.Dense(2, in_units=2, activation="tanh"))
+        net.initialize(mx.init.Constant(0.3))
+        if hybridize:
+            net.hybridize()
+        x = nd.array([[0.5, -1.0]])
+        x.attach_grad()
+        with autograd.record():
+            y = net(x).sum()
+            (gx,) = autograd.grad(y, [x], create_graph=True)
+            z = (gx * gx).sum()
+        z.backward()
+        return x.grad.asnumpy()
+
+    assert np.abs(run(False)).sum() > 0
+    with pytest.raises(mx.base.MXNetError, match="second-order gradient"):
+        run(True)

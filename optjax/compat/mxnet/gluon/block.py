@@ -18,13 +18,16 @@ function takes ``(parameter values, inputs, PRNG key, is_train)`` and returns
 ``(outputs, updated auxiliary values)``; inside it ``Parameter.data()`` returns
 NDArrays over the traced values and random operators draw from the key. The
 updated auxiliary values (``BatchNorm``'s moving statistics) are written back
-after the call. When autograd is recording, the compiled call is recorded as
-one tape entry, so ``backward`` differentiates through it with the numbers of
-the imperative forward.
+after the call. When autograd is recording, the compiled call also returns its
+VJP residuals (``jax.vjp`` inside the ``jax.jit``) and is recorded as one tape
+entry whose gradient applies them, so ``backward`` gives the imperative numbers
+without running the forward again (first-order only: a second-order
+``autograd.grad`` through a hybridized block raises ``MXNetError``).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import warnings
@@ -687,6 +690,29 @@ def _zero_cotangent(x):
     return np.zeros(x.shape, jax.dtypes.float0)
 
 
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _apply_pullback(treedef, residuals, cotangents, primals):
+    """The saved pullback applied to ``cotangents``. ``primals`` (the block's parameters and
+    inputs) are unused but passed so that differentiating the gradient again with respect
+    to them reaches :func:`_apply_pullback_bwd`, which refuses, instead of seeing residuals
+    that look constant (a silent zero)."""
+    return jax.tree_util.tree_unflatten(treedef, residuals)(cotangents)
+
+
+def _apply_pullback_fwd(treedef, residuals, cotangents, primals):
+    return _apply_pullback(treedef, residuals, cotangents, primals), None
+
+
+def _apply_pullback_bwd(treedef, _, __):  # noqa: D401
+    raise MXNetError("a second-order gradient (autograd.grad(..., create_graph=True)) "
+                     "through a hybridized block is not supported: the recorded compiled "
+                     "forward keeps only first-order residuals. Call hybridize(False) on the "
+                     "block for higher-order gradients.")
+
+
+_apply_pullback.defvjp(_apply_pullback_fwd, _apply_pullback_bwd)
+
+
 def _replay_with_residuals(n_params, n_inputs, n_outs, treedef):
     """The tape entry of a recorded compiled forward: ``f(*params, *inputs, key, *outputs,
     *residuals) = outputs`` whose gradient applies the forward's saved pullback, so
@@ -701,8 +727,8 @@ def _replay_with_residuals(n_params, n_inputs, n_outs, treedef):
         return node(*arrays), arrays
 
     def node_bwd(arrays, cts):
-        pullback = jax.tree_util.tree_unflatten(treedef, arrays[first_out + n_outs:])
-        g_params, g_inputs = pullback(tuple(cts))
+        g_params, g_inputs = _apply_pullback(treedef, arrays[first_out + n_outs:], tuple(cts),
+                                             arrays[:n_params + n_inputs])
         rest = [_zero_cotangent(a) for a in arrays[n_params + n_inputs:]]
         g_inputs = [None if a is None else (g if g is not None else _zero_cotangent(a))
                     for a, g in zip(arrays[n_params:n_params + n_inputs], g_inputs)]
