@@ -163,39 +163,97 @@ class _Pooling(HybridBlock):
                         ceil_mode=self._kwargs["pooling_convention"] == "full", **self._kwargs)
 
 
-def _pool_class(name, n, pool_type, layout, doc):
-    default = (2,) * n if n > 1 else 2
+class MaxPool1D(_Pooling):
+    """1-D max pooling over ``(N, C, W)`` (``ceil_mode``: the 'full' convention)."""
 
-    def __init__(self, pool_size=default, strides=None, padding=0, layout=layout,
-                 ceil_mode=False, count_include_pad=True, **kwargs):
-        assert layout in (_LAYOUTS[n],), "Only %s layout is supported on the shim" % _LAYOUTS[n]
-        _Pooling.__init__(self, _tuple(pool_size, n), strides, padding, ceil_mode, False,
-                          pool_type, layout,
-                          count_include_pad if pool_type == "avg" else None, **kwargs)
-
-    return type(name, (_Pooling,), {"__init__": __init__, "__doc__": doc})
+    def __init__(self, pool_size=2, strides=None, padding=0, layout="NCW", ceil_mode=False,
+                 **kwargs):
+        super().__init__(_tuple(pool_size, 1), strides, padding, ceil_mode, False, "max",
+                         layout, **kwargs)
 
 
-def _global_class(name, n, pool_type, layout):
-    def __init__(self, layout=layout, **kwargs):
-        _Pooling.__init__(self, (1,) * n, None, 0, True, True, pool_type, layout, **kwargs)
+class MaxPool2D(_Pooling):
+    """2-D max pooling over ``(N, C, H, W)``."""
 
-    return type(name, (_Pooling,), {
-        "__init__": __init__,
-        "__doc__": f"Global {pool_type} pooling over every spatial axis ({n}-D): size-1 outputs."})
+    def __init__(self, pool_size=(2, 2), strides=None, padding=0, layout="NCHW", ceil_mode=False,
+                 **kwargs):
+        super().__init__(_tuple(pool_size, 2), strides, padding, ceil_mode, False, "max",
+                         layout, **kwargs)
 
 
-_LAYOUTS = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+class MaxPool3D(_Pooling):
+    """3-D max pooling over ``(N, C, D, H, W)``."""
 
-MaxPool1D = _pool_class("MaxPool1D", 1, "max", "NCW", "1-D max pooling (ceil_mode: 'full').")
-MaxPool2D = _pool_class("MaxPool2D", 2, "max", "NCHW", "2-D max pooling (ceil_mode: 'full').")
-MaxPool3D = _pool_class("MaxPool3D", 3, "max", "NCDHW", "3-D max pooling (ceil_mode: 'full').")
-AvgPool1D = _pool_class("AvgPool1D", 1, "avg", "NCW", "1-D average pooling.")
-AvgPool2D = _pool_class("AvgPool2D", 2, "avg", "NCHW", "2-D average pooling.")
-AvgPool3D = _pool_class("AvgPool3D", 3, "avg", "NCDHW", "3-D average pooling.")
-GlobalMaxPool1D = _global_class("GlobalMaxPool1D", 1, "max", "NCW")
-GlobalMaxPool2D = _global_class("GlobalMaxPool2D", 2, "max", "NCHW")
-GlobalMaxPool3D = _global_class("GlobalMaxPool3D", 3, "max", "NCDHW")
-GlobalAvgPool1D = _global_class("GlobalAvgPool1D", 1, "avg", "NCW")
-GlobalAvgPool2D = _global_class("GlobalAvgPool2D", 2, "avg", "NCHW")
-GlobalAvgPool3D = _global_class("GlobalAvgPool3D", 3, "avg", "NCDHW")
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding=0, ceil_mode=False,
+                 layout="NCDHW", **kwargs):
+        super().__init__(_tuple(pool_size, 3), strides, padding, ceil_mode, False, "max",
+                         layout, **kwargs)
+
+
+class AvgPool1D(_Pooling):
+    """1-D average pooling; ``count_include_pad`` counts the zero padding in the divisor."""
+
+    def __init__(self, pool_size=2, strides=None, padding=0, layout="NCW", ceil_mode=False,
+                 count_include_pad=True, **kwargs):
+        super().__init__(_tuple(pool_size, 1), strides, padding, ceil_mode, False, "avg",
+                         layout, count_include_pad, **kwargs)
+
+
+class AvgPool2D(_Pooling):
+    """2-D average pooling; ``count_include_pad`` counts the zero padding in the divisor."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding=0, ceil_mode=False,
+                 layout="NCHW", count_include_pad=True, **kwargs):
+        super().__init__(_tuple(pool_size, 2), strides, padding, ceil_mode, False, "avg",
+                         layout, count_include_pad, **kwargs)
+
+
+class AvgPool3D(_Pooling):
+    """3-D average pooling; ``count_include_pad`` counts the zero padding in the divisor."""
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding=0, ceil_mode=False,
+                 layout="NCDHW", count_include_pad=True, **kwargs):
+        super().__init__(_tuple(pool_size, 3), strides, padding, ceil_mode, False, "avg",
+                         layout, count_include_pad, **kwargs)
+
+
+class GlobalMaxPool1D(_Pooling):
+    """Max over the whole width: ``(N, C, W) -> (N, C, 1)``."""
+
+    def __init__(self, layout="NCW", **kwargs):
+        super().__init__((1,), None, 0, True, True, "max", layout, **kwargs)
+
+
+class GlobalMaxPool2D(_Pooling):
+    """Max over each channel's plane: ``(N, C, H, W) -> (N, C, 1, 1)``."""
+
+    def __init__(self, layout="NCHW", **kwargs):
+        super().__init__((1, 1), None, 0, True, True, "max", layout, **kwargs)
+
+
+class GlobalMaxPool3D(_Pooling):
+    """Max over each channel's volume: ``(N, C, D, H, W) -> (N, C, 1, 1, 1)``."""
+
+    def __init__(self, layout="NCDHW", **kwargs):
+        super().__init__((1, 1, 1), None, 0, True, True, "max", layout, **kwargs)
+
+
+class GlobalAvgPool1D(_Pooling):
+    """Mean over the whole width: ``(N, C, W) -> (N, C, 1)``."""
+
+    def __init__(self, layout="NCW", **kwargs):
+        super().__init__((1,), None, 0, True, True, "avg", layout, **kwargs)
+
+
+class GlobalAvgPool2D(_Pooling):
+    """Mean over each channel's plane: ``(N, C, H, W) -> (N, C, 1, 1)``."""
+
+    def __init__(self, layout="NCHW", **kwargs):
+        super().__init__((1, 1), None, 0, True, True, "avg", layout, **kwargs)
+
+
+class GlobalAvgPool3D(_Pooling):
+    """Mean over each channel's volume: ``(N, C, D, H, W) -> (N, C, 1, 1, 1)``."""
+
+    def __init__(self, layout="NCDHW", **kwargs):
+        super().__init__((1, 1, 1), None, 0, True, True, "avg", layout, **kwargs)
