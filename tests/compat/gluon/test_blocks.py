@@ -253,3 +253,37 @@ def test_second_order_gradient_through_hybridized_block_is_an_error_not_wrong_nu
     assert np.abs(run(False)).sum() > 0
     with pytest.raises(mx.base.MXNetError, match="second-order gradient"):
         run(True)
+
+
+def test_sequential_slicing_repr_setattr_apply_summary(capsys):
+    net = nn.HybridSequential(prefix="s_")
+    with net.name_scope():
+        net.add(nn.Dense(4, in_units=3, activation="relu"), nn.Dense(2, in_units=4))
+    net.initialize()
+    tail = net[1:]
+    assert isinstance(tail, nn.HybridSequential) and len(tail) == 1
+    assert tail[0] is net[1]
+    assert "Dense(3 -> 4, Activation(relu))" in repr(net)
+    net.collect_params().setattr("grad_req", "add")
+    assert all(p.grad_req == "add" for p in net.collect_params().values())
+    seen = []
+    net.apply(lambda b: seen.append(type(b).__name__))
+    assert seen == ["Activation", "Dense", "Dense", "HybridSequential"]
+    calls = []
+    handle = net.register_forward_pre_hook(lambda blk, inp: calls.append(inp[0].shape))
+    net.summary(nd.ones((5, 3)))
+    handle.detach()
+    net(nd.ones((5, 3)))
+    assert calls == [(5, 3)]
+    out = capsys.readouterr().out
+    assert "Dense" in out and "(5, 2)" in out
+
+
+def test_reset_ctx_and_list_ctx():
+    net = nn.Dense(2, in_units=2)
+    net.initialize(mx.init.One())
+    net.collect_params().reset_ctx([mx.cpu(0), mx.cpu(1)])
+    assert net.weight.list_ctx() == [mx.cpu(0), mx.cpu(1)]
+    np.testing.assert_array_equal(net.weight.data(mx.cpu(1)).asnumpy(), np.ones((2, 2)))
+    with pytest.raises(RuntimeError, match="was not initialized on context cpu\\(2\\)"):
+        net.weight.data(mx.cpu(2))
