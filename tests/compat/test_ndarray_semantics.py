@@ -23,6 +23,7 @@ EXPECTED = json.loads((GOLDEN / "mxnet_ndarray.json").read_text())["probes"]
 LENIENT = {
     ("scalar_conversions", "float"): "float() of a one-element array works in the shim",
     ("scalar_conversions", "int"): "int() of a one-element array works in the shim",
+    ("more_indexing", "l"): "an empty slice x[1:0] is an empty array in the shim; MXNet raises",
 }
 
 

@@ -322,9 +322,9 @@ class NDArray:
             if v.shape != self._shape:
                 try:
                     v = jnp.broadcast_to(v, self._shape)
-                except ValueError as e:
-                    raise MXNetError(
-                        f"cannot assign an array of shape {tuple(v.shape)} to an NDArray of "
+                except ValueError as e:  # MXNet raises ValueError here too
+                    raise ValueError(
+                        f"cannot broadcast an array of shape {tuple(v.shape)} to the NDArray's "
                         f"shape {self._shape}") from e
             self._data = v
         else:
@@ -510,8 +510,8 @@ def _static_key(key):
         return tuple(_static_key(k) for k in key)
     if isinstance(key, slice):
         return ("__slice__", key.start, key.stop, key.step)
-    if isinstance(key, NDArray):
-        raise TypeError("an NDArray inside a tuple index is not supported; index with it alone")
+    if isinstance(key, NDArray):  # an index array inside a tuple: its values (no gradient)
+        key = np.asarray(jax.device_get(key._data)).astype(np.int64)
     if isinstance(key, (list, np.ndarray)):
         a = np.asarray(key)
         return ("__array__", a.shape, tuple(a.reshape(-1).tolist()))

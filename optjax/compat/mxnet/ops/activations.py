@@ -10,6 +10,18 @@ import jax.numpy as jnp
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ops.registry import register
 
+def in_float32(fn):
+    """``fn`` computed in float32 for float16 (and bfloat16) inputs and rounded once, as
+    MXNet's CPU kernels do for half precision."""
+
+    def wrapped(x, *args, **kwargs):
+        if x.dtype in (jnp.float16, jnp.bfloat16):
+            return fn(x.astype(jnp.float32), *args, **kwargs).astype(x.dtype)
+        return fn(x, *args, **kwargs)
+
+    return wrapped
+
+
 _ACT = {
     "relu": jax.nn.relu,
     "sigmoid": jax.nn.sigmoid,
@@ -26,7 +38,7 @@ def activation(data, *, act_type: str):
     if act_type not in _ACT:
         raise MXNetError(f"Invalid Input: '{act_type}', valid values are: "
                          "{'relu', 'sigmoid', 'softrelu', 'softsign', 'tanh'}")
-    return _ACT[act_type](data)
+    return in_float32(_ACT[act_type])(data)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -117,13 +129,16 @@ def _softmax_family(name, fn, sign):
     def op(data, length=None, *, axis: int = -1, temperature: float | None = None,
            dtype: str | None = None, use_length: bool = False):
         x = data if dtype is None else data.astype(dtype)
+        out_dtype = x.dtype
+        if x.dtype in (jnp.float16, jnp.bfloat16):  # MXNet accumulates half precision in float32
+            x = x.astype(jnp.float32)
         if temperature is not None and temperature != 1.0:
             x = x / jnp.asarray(temperature, x.dtype)
         x = sign * x
         if use_length and length is not None:
             x, keep = _masked(x, length, axis, -jnp.inf)
-            return jnp.where(keep, fn(x, axis=axis), 0).astype(x.dtype)
-        return fn(x, axis=axis)
+            return jnp.where(keep, fn(x, axis=axis), 0).astype(out_dtype)
+        return fn(x, axis=axis).astype(out_dtype)
 
     op.__name__ = op.__qualname__ = name
     op.__doc__ = (f"``{name}(data, axis=-1, temperature=None)``: "
@@ -136,3 +151,15 @@ def _softmax_family(name, fn, sign):
 register("softmax", ("data", "length"))(_softmax_family("softmax", jax.nn.softmax, 1))
 register("log_softmax", ("data", "length"))(_softmax_family("log_softmax", jax.nn.log_softmax, 1))
 register("softmin", ("data", "length"))(_softmax_family("softmin", jax.nn.softmax, -1))
+
+
+@register("hard_sigmoid", ("data",))
+def hard_sigmoid(data, *, alpha: float = 0.2, beta: float = 0.5):
+    """``max(0, min(1, alpha * x + beta))``."""
+    return jnp.clip(data * jnp.asarray(alpha, data.dtype) + jnp.asarray(beta, data.dtype), 0, 1)
+
+
+@register("SoftmaxActivation", ("data",))
+def softmax_activation(data, *, mode: str = "instance"):
+    """Softmax over the last axis (``mode='instance'``) or over axis 1 (``'channel'``)."""
+    return jax.nn.softmax(data, axis=1 if mode == "channel" else -1)

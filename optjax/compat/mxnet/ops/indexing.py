@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ops._checks import fmt
@@ -136,3 +137,25 @@ def argsort(data, *, axis: int | None = -1, is_ascend: bool = True, dtype: str =
     """Indices (in ``dtype``) that sort along ``axis`` (the flattened array if None)."""
     x, ax = (data.reshape(-1), 0) if axis is None else (data, axis % data.ndim)
     return _argsort(x, ax, is_ascend).astype(dtype)
+
+
+@register("batch_take", ("a", "indices"))
+def batch_take(a, indices):
+    """``out[i] = a[i, indices[i]]`` for a 2-D ``a`` (indices clipped)."""
+    idx = _index(indices, a.shape[1], "clip")
+    return a[jnp.arange(a.shape[0]), idx]
+
+
+@register("ravel_multi_index", ("data",), aliases=("_ravel_multi_index",))
+def ravel_multi_index(data, *, shape: tuple):
+    """Flat indices of the columns of ``data`` (``(ndim, N)``) into an array of ``shape``."""
+    strides = np.cumprod((1,) + tuple(shape[::-1]))[:-1][::-1].copy()
+    return jnp.sum(data * jnp.asarray(strides, data.dtype).reshape(-1, 1), axis=0)
+
+
+@register("unravel_index", ("data",), aliases=("_unravel_index",))
+def unravel_index(data, *, shape: tuple):
+    """The inverse of ``ravel_multi_index``: ``(ndim, N)`` coordinates of flat indices."""
+    idx = data.astype(jnp.int64 if jax.config.jax_enable_x64 else jnp.int32)
+    coords = jnp.unravel_index(idx, tuple(shape))
+    return jnp.stack(coords).astype(data.dtype)

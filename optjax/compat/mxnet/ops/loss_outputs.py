@@ -3,7 +3,7 @@
 ``SoftmaxOutput``, ``LinearRegressionOutput``, ``LogisticRegressionOutput``,
 ``MAERegressionOutput`` and ``MakeLoss`` end a network: the forward returns the
 prediction, and the backward writes MXNet's loss gradient into ``data``,
-ignoring the incoming head gradient (unless ``SoftmaxOutput(out_grad=True)``).
+ignoring the incoming head gradient.
 Each is a ``jax.custom_vjp``, so autograd, ``jax.vjp`` and ``jax.grad`` all give
 MXNet's gradient. The label's gradient is zero.
 """
@@ -20,8 +20,8 @@ from optjax.compat.mxnet.ops._checks import fmt
 from optjax.compat.mxnet.ops.registry import register
 
 
-def _with_gradient(forward, gradient, uses_head: bool = False):
-    """``f(data, label)`` returning ``forward(data)`` whose vjp is ``gradient(out, label[, head])``."""
+def _with_gradient(forward, gradient):
+    """``f(data, label)`` returning ``forward(data)`` whose vjp is ``gradient(out, label)``."""
 
     @jax.custom_vjp
     def f(data, label):
@@ -33,7 +33,7 @@ def _with_gradient(forward, gradient, uses_head: bool = False):
 
     def bwd(res, head):
         out, label = res
-        g = gradient(out, label, head) if uses_head else gradient(out, label)
+        g = gradient(out, label)
         return g.astype(out.dtype), None
 
     f.defvjp(fwd, bwd)
@@ -58,8 +58,15 @@ def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float 
     not equal to ``ignore_label`` (at least 1). ``smooth_alpha`` smooths the
     target: ``1 - alpha`` at the label, ``alpha / (K - 1)`` elsewhere. A label
     with the data's shape is read as class probabilities: gradient
-    ``(p - label) * grad_scale``. ``out_grad=True`` multiplies by the head
-    gradient (MXNet 1.9.1's imperative backward multiplies by the output instead).
+    ``(p - label) * grad_scale``. ``out_grad=True`` multiplies the gradient by
+    the output ``p`` (what MXNet 1.9.1 does, measured both imperatively and in a
+    bound executor; the head gradient is not used).
+
+    >>> import jax, jax.numpy as jnp
+    >>> from optjax.compat.mxnet.ops.loss_outputs import softmax_output
+    >>> x, label = jnp.zeros((2, 2)), jnp.array([1.0, 0.0])
+    >>> jax.grad(lambda x: (3 * softmax_output(x, label, normalization="batch")).sum())(x).tolist()
+    [[0.25, -0.25], [-0.25, 0.25]]
     """
     if normalization not in ("null", "batch", "valid"):
         raise MXNetError(f"Invalid Input: '{normalization}', valid values are: "
@@ -78,10 +85,10 @@ def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float 
             return jax.nn.softmax(x.reshape(rows), axis=-1).reshape(shape)
         return jax.nn.softmax(x, axis=1)
 
-    def gradient(p, lab, head=None):
+    def gradient(p, lab):
         if dense_label:
             g = (p - lab.astype(p.dtype)) * grad_scale
-            return g * head if out_grad else g
+            return g * p if out_grad else g
         flat = lab.reshape(-1)
         if multi_output:
             pv, c = p, shape[1]
@@ -111,9 +118,9 @@ def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float 
             norm = batch if normalization == "batch" else (
                 math.prod(shape[2:]) if multi_output else 1)
         g = (g * grad_scale / norm).reshape(shape)
-        return g * head if out_grad else g
+        return g * p if out_grad else g
 
-    return _with_gradient(forward, gradient, uses_head=True)(data, label)
+    return _with_gradient(forward, gradient)(data, label)
 
 
 def _per_output(out, label):
@@ -175,3 +182,25 @@ def make_loss(data, *, grad_scale: float = 1.0, valid_thresh: float = 0.0,
 
     f.defvjp(fwd, bwd)
     return f(data)
+
+
+@register("SVMOutput", ("data", "label"))
+def svm_output(data, label, *, margin: float = 1.0, regularization_coefficient: float = 1.0,
+               use_linear: bool = False):
+    """Identity forward; backward the (squared, or with ``use_linear`` plain) hinge loss's
+    gradient into ``data`` (rows ``(N, K)``, integer labels; ``C = regularization_coefficient``):
+    at the label ``-C * 2 (margin - x)`` where ``margin > x`` (``-C`` with ``use_linear``),
+    elsewhere ``C * 2 (margin + x)`` where ``margin > -x`` (``C`` with ``use_linear``)."""
+
+    def gradient(out, lab):
+        x = out.reshape(out.shape[0], -1)
+        hot = jax.nn.one_hot(lab.reshape(-1).astype(jnp.int32), x.shape[1], dtype=jnp.bool_)
+        c = jnp.asarray(regularization_coefficient, x.dtype)
+        m = jnp.asarray(margin, x.dtype)
+        if use_linear:
+            g = jnp.where(hot, -(m > x).astype(x.dtype), (m > -x).astype(x.dtype)) * c
+        else:
+            g = jnp.where(hot, jnp.where(m > x, -2 * (m - x), 0), jnp.where(m > -x, 2 * (m + x), 0)) * c
+        return g.reshape(out.shape)
+
+    return _with_gradient(lambda x: x, gradient)(data, label)

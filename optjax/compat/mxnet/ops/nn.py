@@ -27,6 +27,11 @@ def fully_connected(data, weight, bias=None, *, num_hidden: int, no_bias: bool =
 
     ``flatten=True`` (default) reads ``data`` as ``(N, k)`` with ``k`` the product
     of all axes but the first; ``flatten=False`` applies to the last axis only.
+
+    >>> import jax.numpy as jnp
+    >>> from optjax.compat.mxnet.ops.nn import fully_connected
+    >>> fully_connected(jnp.ones((2, 3, 2)), jnp.ones((4, 6)), jnp.zeros(4), num_hidden=4).shape
+    (2, 4)
     """
     x = data.reshape(data.shape[0], -1) if flatten else data
     if x.shape[-1] != weight.shape[-1] or weight.shape[0] != num_hidden:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ops.registry import register
@@ -117,3 +118,42 @@ def l2_normalization(data, *, eps: float = 1e-10, mode: str = "instance"):
                          "{'channel', 'instance', 'spatial'}")
     ss = jnp.sum(jnp.square(data), axis=axes[mode], keepdims=True)
     return data / jnp.sqrt(ss + jnp.asarray(eps, data.dtype))
+
+
+@register("LRN", ("data",))
+def lrn(data, *, nsize: int, alpha: float = 1e-4, beta: float = 0.75, knorm: float = 2.0):
+    """Local response normalization across channels (axis 1):
+    ``x / (knorm + alpha / nsize * sum_{|c' - c| <= nsize // 2} x[c']^2) ^ beta``."""
+    half = nsize // 2
+    sq = jnp.square(data)
+    pads = [(0, 0)] * data.ndim
+    pads[1] = (half, half)
+    window = [1] * data.ndim
+    window[1] = nsize
+    s = jax.lax.reduce_window(jnp.pad(sq, pads), np.zeros((), data.dtype), jax.lax.add,
+                              window, [1] * data.ndim, [(0, 0)] * data.ndim)
+    scale = knorm + (alpha / nsize) * s
+    return data * scale ** jnp.asarray(-beta, data.dtype)
+
+
+def _gn_outputs(output_mean_var: bool = False, **_):
+    return 3 if output_mean_var else 1
+
+
+@register("GroupNorm", ("data", "gamma", "beta"), num_outputs=_gn_outputs,
+          param_shapes=lambda s, num_groups=1, **_: {"gamma": (int(num_groups),),
+                                                      "beta": (int(num_groups),)})
+def group_norm(data, gamma, beta, *, num_groups: int = 1, eps: float = 1e-5,
+               output_mean_var: bool = False):
+    """Normalize each group of ``C / num_groups`` channels over its channels and spatial axes:
+    ``(x - mean) / sqrt(var + eps) * gamma[g] + beta[g]``; in MXNet 1.9.1 gamma and beta
+    have one value per *group* (``(num_groups,)``). ``output_mean_var`` adds the mean and
+    ``sqrt(var + eps)`` of each (sample, group)."""
+    n, c = data.shape[:2]
+    x = data.reshape((n, num_groups, -1))
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    std = jnp.sqrt(var + jnp.asarray(eps, data.dtype))
+    y = ((x - mean) / std) * gamma.reshape(1, -1, 1) + beta.reshape(1, -1, 1)
+    y = y.reshape(data.shape)
+    return (y, mean.reshape(n, num_groups), std.reshape(n, num_groups)) if output_mean_var else y

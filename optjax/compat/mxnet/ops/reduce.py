@@ -29,7 +29,7 @@ def _legacy(r):
 
 
 def _define(name, fn):
-    def op(data, *, axis=None, keepdims: bool = False, exclude: bool = False):
+    def op(data, *, axis: tuple | None = None, keepdims: bool = False, exclude: bool = False):
         axes = reduce_axes(data.ndim, axis, exclude)
         return _legacy(fn(data, axis=axes, keepdims=keepdims))
 
@@ -47,7 +47,7 @@ for _name, _fn in _REDUCE.items():
 
 
 @register("norm", ("data",))
-def norm(data, *, ord: int = 2, axis=None, keepdims: bool = False, out_dtype=None):
+def norm(data, *, ord: int = 2, axis: tuple | None = None, keepdims: bool = False, out_dtype: str | None = None):
     """L2 (``ord=2``) or L1 norm over ``axis`` (all elements by default)."""
     axes = reduce_axes(data.ndim, axis)
     if ord == 2:
@@ -60,7 +60,7 @@ def norm(data, *, ord: int = 2, axis=None, keepdims: bool = False, out_dtype=Non
 
 
 def _arg(fn, name):
-    def op(data, *, axis=None, keepdims: bool = False):
+    def op(data, *, axis: int | None = None, keepdims: bool = False):
         if axis is None:
             r = fn(data.reshape(-1), axis=0)
             r = r.reshape((1,) * data.ndim if keepdims else (1,))

@@ -72,7 +72,7 @@ def infer_reshape(src: tuple, shape: tuple, reverse: bool = False) -> tuple:
 
 
 @register("Reshape", ("data",), aliases=("reshape",))
-def reshape(data, *, shape: tuple = (), reverse: bool = False, target_shape=None,
+def reshape(data, *, shape: tuple = (), reverse: bool = False, target_shape: tuple | None = None,
             keep_highest: bool = False):
     """MXNet's ``Reshape``; see :func:`infer_reshape` for the special codes."""
     return jnp.reshape(data, infer_reshape(data.shape, tuple(shape), reverse))
@@ -107,7 +107,7 @@ def expand_dims(data, *, axis: int):
 
 
 @register("squeeze", ("data",))
-def squeeze(data, *, axis=None):
+def squeeze(data, *, axis: tuple | None = None):
     r = jnp.squeeze(data, axis=axis if axis is None or isinstance(axis, int) else tuple(axis))
     return r.reshape((1,)) if r.ndim == 0 else r
 
@@ -142,7 +142,7 @@ def split(data, *, num_outputs: int, axis: int = 1, squeeze_axis: bool = False):
 
 
 @register("slice_axis", ("data",))
-def slice_axis(data, *, axis: int, begin: int, end):
+def slice_axis(data, *, axis: int, begin: int, end: int | None):
     n = data.shape[axis]
     b = begin + n if begin < 0 else begin
     e = n if end is None else (end + n if end < 0 else end)

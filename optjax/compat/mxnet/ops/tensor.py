@@ -140,3 +140,61 @@ def shape_array(data):
 def size_array(data):
     """The number of elements as a (1,) int64 array."""
     return jnp.asarray([data.size], dtype=jnp.int64)
+
+
+@register("slice_like", ("data", "shape_like"))
+def slice_like(data, shape_like, *, axes: tuple = ()):
+    """``data[:s0, :s1, ...]`` with the sizes of ``shape_like`` on ``axes`` (all if empty)."""
+    axes = tuple(range(shape_like.ndim)) if not axes else tuple(a % data.ndim for a in axes)
+    idx = [slice(None)] * data.ndim
+    for a in axes:
+        idx[a] = slice(0, shape_like.shape[a])
+    return data[tuple(idx)]
+
+
+@register("depth_to_space", ("data",))
+def depth_to_space(data, *, block_size: int):
+    """``(N, C * b * b, H, W) -> (N, C, H * b, W * b)`` (DCR order, as MXNet)."""
+    n, c, h, w = data.shape
+    b = block_size
+    x = data.reshape(n, b, b, c // (b * b), h, w).transpose(0, 3, 4, 1, 5, 2)
+    return x.reshape(n, c // (b * b), h * b, w * b)
+
+
+@register("space_to_depth", ("data",))
+def space_to_depth(data, *, block_size: int):
+    """``(N, C, H * b, W * b) -> (N, C * b * b, H, W)``, the inverse of ``depth_to_space``."""
+    n, c, h, w = data.shape
+    b = block_size
+    x = data.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    return x.reshape(n, c * b * b, h // b, w // b)
+
+
+@register("SequenceReverse", ("data", "sequence_length"))
+def sequence_reverse(data, sequence_length=None, *, use_sequence_length: bool = False,
+                     axis: int = 0):
+    """Reverse the first ``sequence_length[b]`` steps of each sequence along time (axis 0),
+    leaving the padding in place; the whole axis without ``use_sequence_length``."""
+    t = data.shape[0]
+    if not use_sequence_length or sequence_length is None:
+        return jnp.flip(data, 0)
+    steps = jnp.arange(t).reshape(-1, 1)
+    lens = sequence_length.astype(jnp.int32).reshape(1, -1)
+    src = jnp.where(steps < lens, lens - 1 - steps, steps)  # (T, B)
+    return jnp.take_along_axis(data, src.reshape(src.shape + (1,) * (data.ndim - 2)), axis=0)
+
+
+@register("Crop", ("*data",))
+def crop(*data, num_args: int = 1, offset: tuple = (0, 0), h_w: tuple = (0, 0),
+         center_crop: bool = False):
+    """(Deprecated in MXNet; ``slice`` is preferred.) Crop axes 2 and 3 of ``data[0]`` to
+    ``h_w``, or to the height and width of ``data[1]``, starting at ``offset`` (or centred)."""
+    x = data[0]
+    h, w = (data[1].shape[2], data[1].shape[3]) if len(data) > 1 else tuple(h_w)
+    if center_crop:
+        top, left = (x.shape[2] - h) // 2, (x.shape[3] - w) // 2
+    else:
+        top, left = offset
+    if top + h > x.shape[2] or left + w > x.shape[3]:
+        raise MXNetError(f"Crop: {(h, w)} at offset {(top, left)} exceeds data {fmt(x.shape)}")
+    return x[:, :, top:top + h, left:left + w]

@@ -232,3 +232,91 @@ def probe_iteration_and_misc(mx, np):
     rows = [r.shape for r in x]
     return {"rows": [list(r) for r in rows], "size": x.size, "ndim": x.ndim, "T": _a(x.T),
             "str_dtype": str(x.dtype), "stype": x.stype}
+
+
+def probe_view_sees_parent_writes(mx, np):
+    x = _base(mx, np)
+    y = x[1]
+    z = x[1:3]
+    x[1] = 42
+    x[2, 0] = -3
+    x += 1
+    return {"y": _a(y), "z": _a(z)}
+
+
+def probe_out_into_view(mx, np):
+    x = _base(mx, np)
+    mx.nd.elemwise_add(mx.nd.ones((4,)), mx.nd.ones((4,)), out=x[1])
+    mx.nd.ones((2, 4), out=x[1:3]) if False else None
+    w = mx.nd.zeros((3,))
+    r = mx.nd.ones((3,), out=w) if _accepts_out(mx) else w
+    return {"x": _a(x), "w_after_ones_out": _a(w), "r_is_w": r is w}
+
+
+def _accepts_out(mx):
+    try:
+        mx.nd.ones((1,), out=mx.nd.zeros((1,)))
+        return True
+    except TypeError:
+        return False
+
+
+def probe_pickle_roundtrip(mx, np):
+    import pickle
+    x = mx.nd.array([[1.5, 2.5], [3.5, 4.5]], dtype="float16")
+    y = pickle.loads(pickle.dumps(x))
+    return {"y": _a(y), "ctx": str(y.context)}
+
+
+def probe_dtype_mismatch_message(mx, np):
+    a = mx.nd.ones((2,))
+    b = mx.nd.ones((2,), dtype="int32")
+    try:
+        (a + b).asnumpy()
+    except Exception as e:  # noqa: BLE001
+        text = str(e)
+        return {"type": type(e).__name__, "mentions_incompatible": "ncompatible attr" in text,
+                "mentions_dtypes": "float32" in text and "int32" in text}
+    return {"type": None}
+
+
+def probe_operator_methods(mx, np):
+    x = mx.nd.array([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    idx = mx.nd.array([2, 0])
+    return {"topk": _a(x.topk(k=2)), "sort": _a(x.sort()), "argsort": _a(x.argsort()),
+            "softmax": _a(x.softmax()), "log_softmax": _a(x.log_softmax(axis=0)),
+            "one_hot": _a(idx.one_hot(3)), "pick": _a(x.pick(idx)),
+            "take": _a(x.take(idx)), "tile": _a(x.tile((1, 2))), "repeat": _a(x.repeat(2, axis=0)),
+            "flip": _a(x.flip(1)), "clip": _a(x.clip(0, 2)), "broadcast_to":
+            _a(x[0:1].broadcast_to((3, 3))), "split": [_a(p) for p in x.split(num_outputs=3, axis=1)],
+            "norm": _a(x.norm()), "argmax": _a(x.argmax(axis=1)), "sum": _a(x.sum(axis=0, keepdims=True)),
+            "relu": _a(x.relu()), "sigmoid": _a(x.sigmoid()), "square": _a(x.square()),
+            "diag": _a(x.diag()), "flatten": _a(x.flatten()), "expand_dims": _a(x.expand_dims(0)),
+            "transpose": _a(x.transpose()), "swapaxes": _a(x.swapaxes(0, 1)),
+            "slice_axis": _a(x.slice_axis(axis=1, begin=0, end=2)), "zeros_like": _a(x.zeros_like()),
+            "abs": _a(x.abs()), "mean": _a(x.mean()), "max": _a(x.max(axis=1))}
+
+
+def probe_more_indexing(mx, np):
+    x = mx.nd.array(np.arange(24, dtype="float32").reshape(2, 3, 4))
+    from_np_int = x[np.int64(1)]
+    out = {}
+    for name, fn in [("a", lambda: x[1, :2]), ("b", lambda: x[:, 1:3]), ("c", lambda: x[..., 1]),
+                     ("d", lambda: x[None]), ("e", lambda: x[-1, -1]), ("f", lambda: x[1, 2, -1]),
+                     ("g", lambda: x[:, :, ::-1]), ("h", lambda: x[0:1, 1]),
+                     ("i", lambda: x[1][2]), ("j", lambda: x[:, [0, 2]]),
+                     ("k", lambda: x[mx.nd.array([1, 0]), 1]), ("l", lambda: x[1:0])]:
+        out[name] = _try(lambda: _a(fn()))
+    out["np_int"] = _a(from_np_int)
+    return out
+
+
+def probe_more_setitem(mx, np):
+    x = mx.nd.zeros((3, 4))
+    x[1:3, 1] = 5
+    x[0] = mx.nd.array([1, 2, 3, 4])
+    x[:, 0] = np.array([7, 8, 9])
+    x[2] += 1
+    y = mx.nd.zeros((2, 3))
+    err = _try(lambda: y.__setitem__(slice(None), mx.nd.ones((3, 2))))
+    return {"x": _a(x), "bad_shape": err if isinstance(err, str) else _a(y)}

@@ -117,10 +117,9 @@ add(C("SoftmaxOutput", [("data", n(2, 3, 2)), ("label", i((2, 3), 0, 6))],
       dict(normalization="batch"), nograd=["label"], id="SoftmaxOutput_3d_batch"))
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(smooth_alpha=0.1),
       nograd=["label"], id="SoftmaxOutput_smooth"))
-# MXNet 1.9.1's imperative backward with out_grad=True multiplies by the output, not the head
-# gradient (measured): forward only.
+# MXNet 1.9.1 with out_grad=True multiplies the gradient by the output, not the head gradient.
 add(C("SoftmaxOutput", [("data", n(4, 5)), ("label", lab4)], dict(out_grad=True),
-      nograd=["label"], id="SoftmaxOutput_out_grad", backward=False))
+      nograd=["label"], id="SoftmaxOutput_out_grad"))
 add(C("SoftmaxOutput", [("data", n(3, 4)), ("label", u((3, 4), 0, 1))], nograd=["label"],
       id="SoftmaxOutput_prob_label"))
 for op in ["LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"]:
@@ -340,3 +339,73 @@ add(C("SliceChannel", [("data", n(3, 2))], dict(num_outputs=3, axis=0, squeeze_a
       id="SliceChannel_squeeze"))
 add(C("slice_axis", [("data", n(3, 5))], dict(axis=1, begin=1, end=-1)))
 add(C("slice", [("data", n(4, 5))], dict(begin=(1, 0), end=(None, 4), step=(2, 1))))
+
+# ---- more activations, normalizations, layout, indexing and linear algebra
+add(C("hard_sigmoid", [("data", n(3, 4))], dict(alpha=0.3, beta=0.4)))
+# MXNet's instance-mode backward on N-D (N > 2) data is not the softmax's gradient: forward only.
+add(C("SoftmaxActivation", [("data", n(2, 3, 2))], backward=False))
+add(C("SoftmaxActivation", [("data", n(3, 4))], id="SoftmaxActivation_2d"))
+add(C("SoftmaxActivation", [("data", n(2, 3, 2))], dict(mode="channel"), id="SoftmaxActivation_channel"))
+add(C("LRN", [("data", n(2, 5, 3, 3))], dict(nsize=3, alpha=0.01, beta=0.75, knorm=2.0)))
+add(C("GroupNorm", [("data", n(2, 4, 3, 3)), ("gamma", u((2,), 0.5, 1.5)), ("beta", n(2))],
+      dict(num_groups=2)))
+add(C("slice_like", [("data", n(4, 5)), ("shape_like", n(2, 3))], nograd=["shape_like"]))
+add(C("slice_like", [("data", n(4, 5)), ("shape_like", n(2, 3))], dict(axes=(1,)),
+      nograd=["shape_like"], id="slice_like_axes"))
+add(C("depth_to_space", [("data", n(1, 8, 2, 3))], dict(block_size=2)))
+add(C("space_to_depth", [("data", n(1, 2, 4, 6))], dict(block_size=2)))
+add(C("SequenceReverse", [("data", n(4, 2, 3)), ("sequence_length", v([2, 4]))],
+      dict(use_sequence_length=True), nograd=["sequence_length"]))
+add(C("batch_take", [("a", n(3, 4)), ("indices", v([0, 3, 1], "int32"))], backward=False))  # no FGradient
+add(C("ravel_multi_index", [("data", v([[0, 1, 2], [3, 0, 1]]))], dict(shape=(3, 4)), backward=False))
+add(C("unravel_index", [("data", v([3, 5, 11]))], dict(shape=(3, 4)), backward=False))
+spd = v([[[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]], [[2.0, 0.3, 0.1], [0.3, 1.5, 0.4], [0.1, 0.4, 1.0]]])
+tril = v([[[2.0, 0.0, 0.0], [0.5, 1.5, 0.0], [0.3, -0.2, 1.2]], [[1.2, 0.0, 0.0], [0.1, 0.9, 0.0], [-0.4, 0.6, 1.1]]])
+add(C("linalg_gemm2", [("A", n(2, 3, 4)), ("B", n(2, 5, 4))], dict(transpose_b=True, alpha=0.5)))
+add(C("linalg_gemm", [("A", n(2, 4, 3)), ("B", n(2, 4, 5)), ("C", n(2, 3, 5))],
+      dict(transpose_a=True, alpha=2.0, beta=0.5)))
+add(C("linalg_potrf", [("A", spd)]))
+add(C("linalg_potri", [("A", tril)]))
+add(C("linalg_inverse", [("A", spd)]))
+add(C("linalg_det", [("A", spd)]))
+add(C("linalg_slogdet", [("A", spd)]))
+add(C("linalg_sumlogdiag", [("A", spd)]))
+add(C("linalg_syrk", [("A", n(2, 3, 4))], dict(alpha=0.7)))
+add(C("linalg_syrk", [("A", n(2, 3, 4))], dict(transpose=True), id="linalg_syrk_t"))
+add(C("linalg_extractdiag", [("A", n(2, 3, 3))], dict(offset=1)))
+add(C("linalg_makediag", [("A", n(2, 3))], dict(offset=-1)))
+add(C("linalg_trsm", [("A", tril), ("B", n(2, 3, 4))], dict(alpha=1.5)))
+add(C("linalg_trsm", [("A", tril), ("B", n(2, 4, 3))], dict(rightside=True, transpose=True),
+      id="linalg_trsm_right_t"))
+add(C("linalg_trmm", [("A", tril), ("B", n(2, 3, 4))], dict(transpose=True)))
+
+# Operators whose weight shapes MXNet infers from the data shape (``param_shapes``): the
+# generator records ``mx.sym.<op>(...).infer_shape(data=...)`` for their cases.
+PARAM_OPS = ["FullyConnected", "Convolution", "Deconvolution", "BatchNorm", "Embedding",
+             "LeakyReLU", "LayerNorm", "InstanceNorm", "GroupNorm"]
+
+# ---- float16 (MXNet's CPU kernels accumulate float16 in float32 for some operators)
+F16 = "float16"
+# (MXNet's reference CPU kernels have no float16 FullyConnected or Convolution.)
+add(C("softmax", [("data", n(3, 5, dtype=F16))], id="softmax_f16"))
+add(C("Activation", [("data", n(3, 4, dtype=F16))], dict(act_type="sigmoid"), id="Activation_f16"))
+add(C("sum", [("data", n(3, 40, dtype=F16))], dict(axis=1), id="sum_f16"))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(margin=0.8, regularization_coefficient=1.5),
+      nograd=["label"]))
+add(C("SVMOutput", [("data", n(4, 5)), ("label", lab4)], dict(use_linear=True), nograd=["label"],
+      id="SVMOutput_linear"))
+add(C("amp_cast", [("data", n(3, 4))], dict(dtype="float16")))
+add(C("amp_cast", [("data", i((3,), 0, 5, "int32"))], dict(dtype="float16"), backward=False,
+      id="amp_cast_int"))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3)), ("data2", i((2,), 0, 3, "int32"))],
+      dict(num_outputs=3), backward=False, mkldnn_error=True))
+add(C("amp_multicast", [("data0", n(3, dtype="float16")), ("data1", n(3))],
+      dict(num_outputs=2, cast_narrow=True), backward=False, id="amp_multicast_narrow",
+      mkldnn_error=True))  # MKLDNN: "unknown type for MKLDNN :2" (float16)
+add(C("all_finite", [("data", v([1.0, 2.0, 3.0]))], backward=False))
+add(C("all_finite", [("data", v([1.0, float("inf"), 3.0]))], backward=False, id="all_finite_inf"))
+add(C("multi_all_finite", [("data0", v([1.0])), ("data1", v([float("nan"), 1.0]))],
+      dict(num_arrays=2), backward=False))
+add(C("Crop", [("data0", n(1, 2, 6, 7))], dict(num_args=1, offset=(1, 2), h_w=(3, 4))))
+add(C("Crop", [("data0", n(1, 2, 6, 7)), ("data1", n(1, 3, 4, 3))], dict(num_args=2, center_crop=True),
+      nograd=["data1"], id="Crop_like_center"))

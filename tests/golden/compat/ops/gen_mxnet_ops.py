@@ -11,7 +11,8 @@ seeded by the case id, runs the operator with ``mx.nd`` under
 ``train_mode``) with a random head gradient (output operators apply MXNet's own gradient and ignore
 it), and writes ``mxnet_ops.npz`` (inputs, head gradients, outputs, input
 gradients, auxiliary states after backward) and ``mxnet_ops.json`` (case list,
-output dtypes, MXNet's version). It runs every case a second time in a child
+output dtypes, MXNet's version, and for operators with weights the shapes
+``mx.sym``'s ``infer_shape`` gives them from the data shape alone). It runs every case a second time in a child
 process with ``MXNET_MKLDNN_ENABLED=0`` (MXNet's reference CPU kernels) and
 records, per case, the largest relative difference between the two kernels
 (where it exceeds 1e-3 the reference kernels' values are stored too, as ``<id>/ref/...``)
@@ -29,7 +30,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from cases import CASES  # noqa: E402
+from cases import CASES, PARAM_OPS  # noqa: E402
 
 
 def draw(spec, rng):
@@ -67,7 +68,8 @@ def run_case(mx, case):
     if case["backward"]:
         for k in grad_names:
             arrays[k].attach_grad()
-    fn = getattr(nd, case["op"], None) or getattr(nd._internal, case["op"])
+    fn = getattr(nd, case["op"], None) or getattr(nd._internal, case["op"], None) or getattr(
+        nd.linalg, case["op"].replace("linalg_", ""))
     with autograd.record(train_mode=case["train"]):
         out = fn(*arrays.values(), **attrs_of(case))
     outs = out if isinstance(out, (list, tuple)) else [out]
@@ -82,6 +84,15 @@ def run_case(mx, case):
         res["grad"] = {k: arrays[k].grad.asnumpy() for k in grad_names}
     res["aux"] = {k: arrays[k].asnumpy() for k in ("moving_mean", "moving_var") if k in arrays}
     return ins, res
+
+
+def inferred_shapes(mx, case):
+    """``{input or aux name: shape}`` from ``mx.sym.<op>(data, ...).infer_shape(data=shape)``."""
+    data_shape = case_inputs(case)[case["inputs"][0][0]].shape
+    sym = getattr(mx.sym, case["op"])(mx.sym.Variable("data"), name="op", **attrs_of(case))
+    args, _, aux = sym.infer_shape(data=data_shape)
+    names = sym.list_arguments() + sym.list_auxiliary_states()
+    return {n[len("op_"):]: list(s) for n, s in zip(names, args + aux) if n != "data"}
 
 
 def max_rel(a, b):
@@ -125,6 +136,8 @@ def main():
             arrays[f"{cid}/aux/{k}"] = a
         meta.append(dict(case, out_dtypes=[str(o.dtype) for o in res["out"]],
                          grads=sorted(res.get("grad", {}))))
+        if case["op"] in PARAM_OPS and not raw:
+            meta[-1]["param_shapes"] = inferred_shapes(mx, case)
     if raw:
         np.savez(raw, **arrays)
         return
