@@ -17,10 +17,12 @@ from optjax.compat.mxnet.base import MXNetError  # noqa: F401
 from optjax.compat.mxnet import lr_scheduler, optimizer  # noqa: F401
 from optjax.compat.mxnet import initializer  # noqa: F401
 from optjax.compat.mxnet import gluon  # noqa: F401
+from optjax.compat.mxnet import callback, io, kvstore, metric  # noqa: F401
 
 nd = ndarray
 init = initializer
 random = ndarray.random
+kv = kvstore
 
 __all__ = ["nd", "ndarray", "autograd", "base", "cpu_shared", "num_gpus", "current_context", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
-           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError"]
+           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore"]

@@ -21,6 +21,7 @@ same function that gluon's ``F`` and ``mx.sym`` use.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -33,6 +34,18 @@ from optjax.compat.mxnet.context import Context, current_context
 from optjax.compat.mxnet.ndarray.dtypes import np_dtype
 
 __all__ = ["NDArray", "Storage", "from_jax", "unwrap"]
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _read_window(value, offset, shape):
+    """``shape`` elements of ``value`` (flat, row-major) from ``offset``: one compile per shape."""
+    flat = jax.lax.dynamic_slice(value.reshape(-1), (offset,), (math.prod(shape),))
+    return flat.reshape(shape)
+
+
+@jax.jit
+def _write_window(value, flat, offset):
+    return jax.lax.dynamic_update_slice(value.reshape(-1), flat, (offset,)).reshape(value.shape)
 
 
 class Storage:
@@ -98,8 +111,10 @@ class NDArray:
         v = self._store.value
         if self._offset == 0 and self._shape == tuple(v.shape):
             return v
-        n = math.prod(self._shape)
-        return v.reshape(-1)[self._offset:self._offset + n].reshape(self._shape)
+        if isinstance(v, jax.core.Tracer):
+            n = math.prod(self._shape)
+            return v.reshape(-1)[self._offset:self._offset + n].reshape(self._shape)
+        return _read_window(v, np.int32(self._offset), self._shape)
 
     @_data.setter
     def _data(self, new):
@@ -114,7 +129,11 @@ class NDArray:
         if flat.shape[0] != n:
             raise MXNetError(f"cannot write {flat.shape[0]} elements into a view of shape "
                              f"{self._shape}")
-        st.value = old.reshape(-1).at[self._offset:self._offset + n].set(flat).reshape(old.shape)
+        if isinstance(old, jax.core.Tracer) or isinstance(flat, jax.core.Tracer):
+            st.value = old.reshape(-1).at[self._offset:self._offset + n].set(flat).reshape(
+                old.shape)
+        else:
+            st.value = _write_window(old, flat, np.int32(self._offset))
 
     def _view(self, offset: int, shape: tuple) -> "NDArray":
         a = NDArray.__new__(NDArray)
@@ -173,6 +192,11 @@ class NDArray:
     @property
     def T(self) -> "NDArray":
         return self.transpose()
+
+    @property
+    def data(self):
+        """The current value as a JAX array (an optjax addition, for moving code to plain JAX)."""
+        return self._data
 
     @property
     def grad(self):
