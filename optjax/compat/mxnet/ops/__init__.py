@@ -8,6 +8,5 @@ from optjax.compat.mxnet.ops import arithmetic, reduce, shape, unary  # noqa: F4
 from optjax.compat.mxnet.ops import (  # noqa: F401  (register)
     activations, amp, conv, indexing, linalg, loss_outputs, losses, nn, norm, tensor)
 from optjax.compat.mxnet.ops.registry import OPS, Op, get, names, register
-from optjax.compat.mxnet.ops import _gluon_extra  # noqa: F401,E402  (last: only what is missing)
 
 __all__ = ["registry", "OPS", "Op", "get", "names", "register"]
