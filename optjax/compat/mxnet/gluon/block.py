@@ -27,7 +27,6 @@ without running the forward again (first-order only: a second-order
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import warnings
@@ -39,13 +38,12 @@ import numpy as np
 from optjax.compat.mxnet import autograd
 from optjax.compat.mxnet import initializer as _init
 from optjax.compat.mxnet import ndarray as nd
-from optjax.compat.mxnet.base import MXNetError
-from optjax.compat.mxnet.context import Context, current_context
-from optjax.compat.mxnet.gluon.parameter import (DeferredInitializationError, Parameter,
-                                                 ParameterDict, _brief, overrides)
+from optjax.compat.mxnet.context import current_context
+from optjax.compat.mxnet.gluon.compiled import replay_with_residuals, vjp_with_aux
+from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
+from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
 from optjax.compat.mxnet.gluon.utils import HookHandle
 from optjax.compat.mxnet.ndarray import random as _random
-from optjax.compat.mxnet.ops import registry
 
 __all__ = ["Block", "HybridBlock"]
 
@@ -160,91 +158,6 @@ def _indent(s_, num_spaces):
         return s_
     first = s.pop(0)
     return first + "\n" + "\n".join((num_spaces * " ") + line for line in s)
-
-
-class _Pending:
-    """A deferred Parameter handed to ``hybrid_forward`` at the first forward pass."""
-
-    def __init__(self, param):
-        self.param = param
-
-    def __getattr__(self, name):
-        raise DeferredInitializationError(
-            f"Parameter '{self.param.name}' has an unknown shape {self.param.shape}; it gets "
-            "its shape from the operator it is passed to at the first forward pass (an "
-            "operator with a param_shapes rule, such as FullyConnected or Convolution). "
-            "Give its full shape when it is used otherwise.")
-
-
-# Operators that accept any given shape of a weight and infer one only when it is unknown
-# (MXNet's LeakyReLU: a prelu gamma of shape (1,) is one slope for every channel).
-_ANY_KNOWN_SHAPE = frozenset({"LeakyReLU"})
-
-
-class _FirstPassF:
-    """``F`` for a block's first forward pass: ``mx.nd`` that completes deferred shapes.
-
-    An operator with a ``param_shapes`` rule receiving a deferred Parameter sets its
-    shape from the data's shape and initializes it; one receiving an initialized
-    Parameter checks its shape, and raises an error naming the layer, the Parameter
-    and both shapes when they disagree.
-    """
-
-    def __init__(self, block, params: dict, ctx):
-        self._block = block
-        self._ctx = ctx
-        self._by_id = {id(v): p for p, v in params.items() if isinstance(v, nd.NDArray)}
-
-    def __getattr__(self, name):
-        front = getattr(nd, name)
-        op = registry.OPS.get(name)
-        if op is None or op.param_shapes is None or not callable(front):
-            return front
-
-        def call(*args, **kwargs):
-            return self._call(op, front, args, kwargs)
-
-        return call
-
-    def _call(self, op, front, args, kwargs):
-        names = [n.lstrip("*") for n in op.inputs] + list(op.aux)
-        bound, args = {}, list(args)
-        for i, a in enumerate(args[:len(names)]):
-            bound[names[i]] = (i, a)
-        attrs = {k: v for k, v in kwargs.items() if k not in names and k not in ("name", "out")}
-        for k, a in zip(op.attr_names, args[len(names):]):
-            attrs[k] = a
-        for k in names:
-            if k in kwargs:
-                bound[k] = (k, kwargs[k])
-        data = bound.get(names[0], (None, None))[1]
-        if not isinstance(data, nd.NDArray):
-            return front(*args, **kwargs)
-        shapes = op.param_shapes(tuple(data.shape), **attrs)
-        for k, (where, value) in bound.items():
-            param = value.param if isinstance(value, _Pending) else self._by_id.get(id(value))
-            if param is None or k not in shapes:
-                continue
-            want = tuple(int(s) for s in shapes[k])
-            have = param.shape
-            if not isinstance(value, _Pending) and op.name in _ANY_KNOWN_SHAPE:
-                continue
-            if have is None or len(have) != len(want) or not all(
-                    h in (0, w) for h, w in zip(have, want)):
-                raise MXNetError(
-                    f"{self._block.name}: Parameter '{param.name}' has shape {have} but the "
-                    f"input of shape {tuple(data.shape)} needs {want} ({op.name}). Shape "
-                    f"inconsistent, Provided = {list(have or ())}, inferred shape = "
-                    f"{list(want)}")
-            if isinstance(value, _Pending):
-                param.shape = want
-                param._finish_deferred_init()
-                arr = param.data(self._ctx)
-                if isinstance(where, int):
-                    args[where] = arr
-                else:
-                    kwargs[where] = arr
-        return front(*args, **kwargs)
 
 
 # -- Block -------------------------------------------------------------------------------
@@ -590,12 +503,12 @@ class HybridBlock(Block):
             params, first = {}, not self._checked
             for k, p in self._reg_params.items():
                 if p._is_deferred():
-                    params[k], first = _Pending(p), True
+                    params[k], first = Pending(p), True
                 else:
                     params[k] = p.data(ctx)
             if not first:
                 return self.hybrid_forward(nd, x, *args, **params)
-            F = _FirstPassF(self, {p: params[k] for k, p in self._reg_params.items()}, ctx)
+            F = FirstPassF(self, {p: params[k] for k, p in self._reg_params.items()}, ctx)
             out = self.hybrid_forward(F, x, *args, **params)
             self._checked = not any(p._is_deferred() for p in self._reg_params.values())
             return out
@@ -633,7 +546,7 @@ class HybridBlock(Block):
         compiled = jax.jit(run, static_argnums=(3,))
 
         def run_vjp(pvals, xs, key, is_train):
-            (outs, changed), pullback = _vjp_with_aux(run, pvals, xs, key, is_train)
+            (outs, changed), pullback = vjp_with_aux(run, pvals, xs, key, is_train)
             return outs, changed, pullback
 
         self._cached = (params, compiled, jax.jit(run_vjp, static_argnums=(3,)), out_fmt,
@@ -671,68 +584,7 @@ class HybridBlock(Block):
         out_nds = [nd.from_jax(o, ctx) for o in outs]
         if recording:
             res, treedef = jax.tree_util.tree_flatten(pullback)
-            fn = _replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
+            fn = replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
             autograd.record_fn(fn, (token, is_train, in_fmt, treedef),
                                pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds)
         return _regroup(out_nds, out_fmt["out"])
-
-
-def _vjp_with_aux(run, pvals, xs, key, is_train):
-    """``((outputs, changed auxiliary values), pullback of the outputs)`` of a compiled forward."""
-    outs, pullback, changed = jax.vjp(lambda pv, xv: run(pv, xv, key, is_train), pvals, xs,
-                                      has_aux=True)
-    return (outs, changed), pullback
-
-
-def _zero_cotangent(x):
-    if jax.numpy.issubdtype(x.dtype, jax.numpy.inexact):
-        return jax.numpy.zeros_like(x)
-    return np.zeros(x.shape, jax.dtypes.float0)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _apply_pullback(treedef, residuals, cotangents, primals):
-    """The saved pullback applied to ``cotangents``. ``primals`` (the block's parameters and
-    inputs) are unused but passed so that differentiating the gradient again with respect
-    to them reaches :func:`_apply_pullback_bwd`, which refuses, instead of seeing residuals
-    that look constant (a silent zero)."""
-    return jax.tree_util.tree_unflatten(treedef, residuals)(cotangents)
-
-
-def _apply_pullback_fwd(treedef, residuals, cotangents, primals):
-    return _apply_pullback(treedef, residuals, cotangents, primals), None
-
-
-def _apply_pullback_bwd(treedef, _, __):  # noqa: D401
-    raise MXNetError("a second-order gradient (autograd.grad(..., create_graph=True)) "
-                     "through a hybridized block is not supported: the recorded compiled "
-                     "forward keeps only first-order residuals. Call hybridize(False) on the "
-                     "block for higher-order gradients.")
-
-
-_apply_pullback.defvjp(_apply_pullback_fwd, _apply_pullback_bwd)
-
-
-def _replay_with_residuals(n_params, n_inputs, n_outs, treedef):
-    """The tape entry of a recorded compiled forward: ``f(*params, *inputs, key, *outputs,
-    *residuals) = outputs`` whose gradient applies the forward's saved pullback, so
-    ``backward`` does not run the forward again."""
-    first_out = n_params + n_inputs + 1
-
-    @jax.custom_vjp
-    def node(*arrays):
-        return tuple(arrays[first_out:first_out + n_outs])
-
-    def node_fwd(*arrays):
-        return node(*arrays), arrays
-
-    def node_bwd(arrays, cts):
-        g_params, g_inputs = _apply_pullback(treedef, arrays[first_out + n_outs:], tuple(cts),
-                                             arrays[:n_params + n_inputs])
-        rest = [_zero_cotangent(a) for a in arrays[n_params + n_inputs:]]
-        g_inputs = [None if a is None else (g if g is not None else _zero_cotangent(a))
-                    for a, g in zip(arrays[n_params:n_params + n_inputs], g_inputs)]
-        return (*g_params, *g_inputs, *rest)
-
-    node.defvjp(node_fwd, node_bwd)
-    return node
