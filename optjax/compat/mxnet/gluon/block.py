@@ -487,6 +487,14 @@ class HybridBlock(Block):
         with autograd.pause(False):
             self._imperative_call(args)
 
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """MXNet writes ``path-symbol.json`` and ``path-%04d.params``; the symbol file needs
+        the ``mx.sym`` front end, which this block does not build."""
+        raise NotImplementedError(
+            "HybridBlock.export needs the symbol graph of the block (mx.sym front end), which "
+            "the optjax gluon shim does not build; save the weights with save_parameters and "
+            "rebuild the block in code")
+
     # -- the imperative forward -------------------------------------------------------------
     def forward(self, x, *args):
         """Run ``hybrid_forward`` with ``F = mx.nd`` (compiled when hybridized)."""
