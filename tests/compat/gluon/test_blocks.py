@@ -287,3 +287,18 @@ def test_reset_ctx_and_list_ctx():
     np.testing.assert_array_equal(net.weight.data(mx.cpu(1)).asnumpy(), np.ones((2, 2)))
     with pytest.raises(RuntimeError, match="was not initialized on context cpu\\(2\\)"):
         net.weight.data(mx.cpu(2))
+
+
+@pytest.mark.parametrize("hybridize", [False, True])
+def test_layer_dtype_mismatch_is_mxnets_error_and_changes_nothing(hybridize):
+    net = nn.Dense(2, in_units=3)
+    net.initialize()
+    if hybridize:
+        net.hybridize()
+    before = _values(net)
+    with pytest.raises(mx.base.MXNetError, match="Incompatible attr in node at 1-th input: "
+                                                 "expected int32, got float32"):
+        with autograd.record():
+            net(nd.ones((1, 3), dtype="int32"))
+    for k, v in _values(net).items():
+        np.testing.assert_array_equal(v, before[k])
