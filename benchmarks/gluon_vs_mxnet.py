@@ -1,13 +1,14 @@
 """Gluon training-step time: real MXNet 1.9.1 (CPU) vs the optjax shim, in one run.
 
-    python benchmarks/gluon_vs_mxnet.py --mxnet-python DIR/bin/python [--steps 30]
+    python benchmarks/gluon_vs_mxnet.py --mxnet-python DIR/bin/python [--steps 30] [--rounds 3]
 
 ``DIR`` is a venv made by ``tools/mxnet-venv.sh DIR``. The same worker code (this
 file, ``--worker mxnet|shim``) builds an MLP and a LeNet with BatchNorm, and times
 one training step (``autograd.record`` forward + loss, ``backward``,
 ``trainer.step``, then waiting for the result) imperative and hybridized, same
 batch sizes. Median over ``--steps`` after warm-up (the shim's first steps
-compile). Prints a table of ms/step and the ratio shim / MXNet; ``--json`` writes it.
+compile). ``--rounds`` alternates MXNet and shim processes so that both see similar
+machine load. Prints a table of ms/step and the ratio shim / MXNet; ``--json`` writes it.
 Goals (issue 12): hybridized <= 0.7x MXNet's hybridized step, imperative <= 1.5x.
 """
 
@@ -86,6 +87,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--mxnet-python", default=os.environ.get("MXNET_PYTHON", "python"))
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--worker", choices=["mxnet", "shim"])
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -94,22 +96,31 @@ def main():
         return
     here = os.path.abspath(__file__)
     env = dict(os.environ, MXNET_STORAGE_FALLBACK_LOG_VERBOSE="0")
-    runs = {}
-    for kind, py in (("mxnet", args.mxnet_python), ("shim", sys.executable)):
-        out = subprocess.run([py, here, "--worker", kind, "--steps", str(args.steps)],
-                             capture_output=True, text=True, env=env, check=True, cwd="/")
-        runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+    rounds = []  # each round runs MXNet then the shim, so both see similar machine load
+    for _ in range(args.rounds):
+        runs = {}
+        for kind, py in (("mxnet", args.mxnet_python), ("shim", sys.executable)):
+            out = subprocess.run([py, here, "--worker", kind, "--steps", str(args.steps)],
+                                 capture_output=True, text=True, env=env, check=True, cwd="/")
+            runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
+        rounds.append(runs)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"batch {BATCH}; median of {args.steps} steps")
-    print("| model | mode | MXNet 1.9.1 ms/step | shim ms/step | shim / MXNet | goal |")
-    print("|---|---|---|---|---|---|")
+          f"batch {BATCH}; median of {args.steps} steps per run; {args.rounds} rounds "
+          "(MXNet then shim in each); times: median over rounds; ratio: median of the "
+          "rounds' ratios")
+    print("| model | mode | MXNet 1.9.1 ms/step | shim ms/step | shim / MXNet | ratios per round "
+          "| goal |")
+    print("|---|---|---|---|---|---|---|")
     rows = []
-    for key in runs["mxnet"]:
-        m, s = runs["mxnet"][key] * 1e3, runs["shim"][key] * 1e3
+    for key in rounds[0]["mxnet"]:
+        m = [r["mxnet"][key] * 1e3 for r in rounds]
+        sh = [r["shim"][key] * 1e3 for r in rounds]
+        ratios = [b / a for a, b in zip(m, sh)]
         model, mode = key.split("/")
         goal = "<= 0.7 (vs hybridized)" if mode == "hybrid" else "<= 1.5"
-        print(f"| {model} | {mode} | {m:.2f} | {s:.2f} | {s / m:.2f} | {goal} |")
-        rows.append({"model": model, "mode": mode, "mxnet_ms": m, "shim_ms": s})
+        print(f"| {model} | {mode} | {np.median(m):.2f} | {np.median(sh):.2f} | "
+              f"{np.median(ratios):.2f} | {', '.join(f'{r:.2f}' for r in ratios)} | {goal} |")
+        rows.append({"model": model, "mode": mode, "mxnet_ms": m, "shim_ms": sh})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
