@@ -24,6 +24,7 @@ from optjax.compat.mxnet.symbol import executor  # noqa: F401
 from optjax.compat.mxnet import model  # noqa: F401
 from optjax.compat.mxnet import module  # noqa: F401
 from optjax.compat.mxnet import callback, io, kvstore, metric  # noqa: F401
+from optjax.compat.mxnet import runtime  # noqa: F401
 
 nd = ndarray
 init = initializer
@@ -35,4 +36,4 @@ kv = kvstore
 
 __all__ = ["nd", "ndarray", "autograd", "base", "cpu_shared", "num_gpus", "current_context", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
            "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore",
-           "sym", "symbol", "mod", "module", "model", "name", "attribute", "AttrScope", "executor"]
+           "sym", "symbol", "mod", "module", "model", "name", "attribute", "AttrScope", "executor", "runtime"]
