@@ -20,17 +20,11 @@ same numbers (MXNet's step counters restart on load; so do the shim's).
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 
 __all__ = ["is_mxnet_pickle", "load_into_updater", "dumps_for_mxnet"]
-
-# Built-in optimizers whose MXNet state arrays are, in order, the weight-shaped leaves
-# of the recipe's state (checked against MXNet 1.9.1's create_state).
-_RECIPE_ORDER_SAME = {"sgd", "nag", "adam", "adagrad", "rmsprop"}
-
 
 def is_mxnet_pickle(data: bytes) -> bool:
     """Whether ``data`` is a pickle (MXNet's format) rather than the shim's npz states."""
@@ -59,11 +53,37 @@ def _to_nd(state):
     return array(state, dtype=state.dtype)
 
 
+def _fill(template, state, where: str):
+    """Check ``state`` (loaded numpy arrays) against ``template`` (the optimizer's own state
+    for that weight: None, an NDArray, or tuples of them) and return the pairs to copy."""
+    from optjax.compat.mxnet.ndarray.ndarray import NDArray
+    if template is None:
+        if state is not None and _arrays(state):
+            raise MXNetError(f"{where}: holds arrays where the optimizer keeps no state")
+        return []
+    if isinstance(template, NDArray):
+        if not isinstance(state, np.ndarray) or state.shape != template.shape:
+            got = getattr(state, "shape", type(state).__name__)
+            raise MXNetError(f"{where}: expected an array of shape {template.shape}, got {got}")
+        return [(template, state)]
+    if isinstance(template, (tuple, list)):
+        if not isinstance(state, (tuple, list)) or len(state) != len(template):
+            raise MXNetError(f"{where}: expected a tuple of {len(template)} states, got "
+                             f"{type(state).__name__}")
+        pairs = []
+        for k, (t, v) in enumerate(zip(template, state)):
+            pairs += _fill(t, v, f"{where}[{k}]")
+        return pairs
+    raise MXNetError(f"{where}: the optimizer's state of type {type(template).__name__} "
+                     "cannot be read from MXNet's format")
+
+
 def load_into_updater(updater, data: bytes, weights: dict, source: str) -> None:
     """Replace ``updater``'s states by those of MXNet's pickled ``.states`` ``data``;
-    ``weights`` maps each index to its weight NDArray."""
+    ``weights`` maps each index to its weight NDArray. The optimizer's own states
+    (MXNet's structures: None, NDArrays, tuples) are created and filled; every index is
+    checked before any state is replaced."""
     from optjax.compat.mxnet import legacy_pickle
-    from optjax.compat.mxnet import optimizer as opt
 
     loaded = legacy_pickle.load_states(data, source=source)
     states = loaded.states
@@ -75,45 +95,17 @@ def load_into_updater(updater, data: bytes, weights: dict, source: str) -> None:
     if unknown:
         raise MXNetError(f"{source}: states for indices {unknown} that the module does not "
                          f"update (its indices are {sorted(weights)})")
-    new = {}
-    if updater._fused_ok():
-        recipe = optimizer._recipe
-        if recipe not in _RECIPE_ORDER_SAME or getattr(optimizer, "centered", False):
-            raise MXNetError(f"{source}: reading MXNet's states of optimizer "
-                             f"{type(optimizer).__name__!r} is not supported (supported: "
-                             f"{sorted(_RECIPE_ORDER_SAME)}, RMSProp not centered)")
-        for idx, state in states.items():
-            w = weights[idx]
-            template = optimizer.create_state_multi_precision(idx, w)
-            arrays = _arrays(state)
-            leaves, treedef = jax.tree_util.tree_flatten(template.tree)
-            slots = [i for i, leaf in enumerate(leaves) if tuple(np.shape(leaf)) == w.shape
-                     and np.ndim(leaf) > 0]
-            if len(slots) != len(arrays) or any(a.shape != w.shape for a in arrays):
-                raise MXNetError(
-                    f"{source}: state of index {idx} ({optimizer.idx2name.get(idx, idx)!r}) "
-                    f"holds arrays of shapes {[a.shape for a in arrays]}; "
-                    f"{type(optimizer).__name__} keeps {len(slots)} of shape {w.shape}")
-            for i, a in zip(slots, arrays):
-                leaves[i] = jax.numpy.asarray(a, dtype=leaves[i].dtype)
-            new[idx] = opt.RecipeState(jax.tree_util.tree_unflatten(treedef, leaves),
-                                       template.mp)
-    else:
-        for idx, state in states.items():
-            _arrays(state)  # validates
-            new[idx] = _to_nd(state)
-    updater.states = new
-    updater.states_synced = dict.fromkeys(new, True)
-    updater._pending = {}
-
-
-def _mxnet_layout(recipe: str, arrays: list, optimizer):
-    """MXNet 1.9.1's ``create_state`` structure holding ``arrays``."""
-    if recipe in ("sgd", "nag"):
-        return arrays[0] if arrays else None
-    if recipe == "adagrad":
-        return arrays[0]
-    return tuple(arrays)  # adam (mean, var); rmsprop (n,)
+    new, copies = {}, []
+    for idx, state in states.items():
+        template = optimizer.create_state_multi_precision(idx, weights[idx])
+        name = optimizer.idx2name.get(idx, idx)
+        copies += _fill(template, state, f"{source}: state of index {idx} ({name!r})")
+        new[idx] = template
+    for box, value in copies:
+        box[:] = value.astype(np.dtype(box.dtype))
+    with updater._lock:
+        updater.states = new
+        updater.states_synced = dict.fromkeys(new, True)
 
 
 def _numpy_state(state):
@@ -132,27 +124,13 @@ _UNSUPPORTED = object()
 
 
 def dumps_for_mxnet(updater):
-    """The updater's states as MXNet's ``.states`` pickle, or None when MXNet has no
-    equivalent (other built-in optimizers, multi-precision states, unapplied loads)."""
+    """The updater's states as MXNet's ``.states`` pickle (None, NDArrays and tuples, as
+    MXNet's ``create_state`` makes them), or None when a state holds anything else."""
     from optjax.compat.mxnet import legacy_pickle
-    if updater._pending:
-        return None
-    optimizer = updater.optimizer
     out = {}
-    if updater._fused_ok():
-        recipe = optimizer._recipe
-        if recipe not in _RECIPE_ORDER_SAME or getattr(optimizer, "centered", False):
+    for idx, state in updater.states.items():
+        value = _numpy_state(state)
+        if value is _UNSUPPORTED:
             return None
-        for idx, state in updater.states.items():
-            if state.mp:
-                return None
-            arrays = [np.asarray(leaf) for leaf in jax.tree_util.tree_leaves(state.tree)
-                      if np.ndim(leaf) > 0]
-            out[idx] = _mxnet_layout(recipe, arrays, optimizer)
-    else:
-        for idx, state in updater.states.items():
-            value = _numpy_state(state)
-            if value is _UNSUPPORTED:
-                return None
-            out[idx] = value
+        out[idx] = value
     return legacy_pickle.dumps_states(out)
