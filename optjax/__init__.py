@@ -151,3 +151,4 @@ from optjax.tree import match as path_match
 from optjax.updates import apply_updates, update_and_apply
 
 __version__ = "0.1.0"
+from optjax import contrib  # noqa: E402,F401  (optax's contrib names: optjax.contrib.reduce_on_plateau)
