@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax.numerics import abs_sq as _abs_sq
+from optjax.tree import is_none
 from optjax.tree import zeros_like  # noqa: F401  (optax.tree.zeros_like; one implementation)
 
 __all__ = [
@@ -65,7 +66,7 @@ def add_scale(tree_x: Any, scalar: jax.typing.ArrayLike, tree_y: Any) -> Any:
     """``x + scalar * y`` leaf-wise (``None`` leaves of ``x`` stay ``None``)."""
     scalar = jnp.asarray(scalar)
     return jax.tree.map(lambda x, y: None if x is None else x + scalar * y, tree_x, tree_y,
-                        is_leaf=lambda x: x is None)
+                        is_leaf=is_none)
 
 
 def vdot(tree_x: Any, tree_y: Any) -> jax.Array:
@@ -157,7 +158,7 @@ def update_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLike, order
     """``(1 - decay) * g**order + decay * m``: an exponential moving average of ``g**order``."""
     return jax.tree.map(
         lambda g, t: (1 - decay) * (g**order) + decay * t if g is not None else None,
-        updates, moments, is_leaf=lambda x: x is None)
+        updates, moments, is_leaf=is_none)
 
 
 def update_infinity_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLike,
@@ -165,7 +166,7 @@ def update_infinity_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLi
     """``max(|g| + eps, decay * m)``: the infinity-norm moment of Adamax."""
     return jax.tree.map(
         lambda g, t: jnp.maximum(jnp.abs(g) + eps, decay * t) if g is not None else None,
-        updates, moments, is_leaf=lambda x: x is None)
+        updates, moments, is_leaf=is_none)
 
 
 def update_moment_per_elem_norm(updates: Any, moments: Any, decay: jax.typing.ArrayLike,
@@ -180,7 +181,7 @@ def update_moment_per_elem_norm(updates: Any, moments: Any, decay: jax.typing.Ar
         return _abs_sq(g) ** half
     return jax.tree.map(
         lambda g, t: (1 - decay) * orderth_norm(g) + decay * t if g is not None else None,
-        updates, moments, is_leaf=lambda x: x is None)
+        updates, moments, is_leaf=is_none)
 
 
 @functools.partial(jax.jit, inline=True)

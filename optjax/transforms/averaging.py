@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from optjax import tree_math
 from optjax.base import GradientTransformation, Params, Updates
 from optjax.numerics import safe_increment
+from optjax.tree import is_none
 
 
 class EmaState(NamedTuple):
@@ -98,7 +99,7 @@ def incremental_update(new_tensors: Params, old_tensors: Params, step_size: floa
         0.25
     """
     return jax.tree.map(lambda new, old: None if new is None else step_size * new + (1.0 - step_size) * old,
-                        new_tensors, old_tensors, is_leaf=lambda x: x is None)
+                        new_tensors, old_tensors, is_leaf=is_none)
 
 
 def periodic_update(new_tensors: Params, old_tensors: Params, steps: jax.Array, update_period: int) -> Params:

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from optjax import tree_math
 from optjax.base import GradientTransformation, NO_PARAMS_MSG, OptState, Params, Updates, call_update
 from optjax.numerics import safe_increment
+from optjax.tree import is_none
 
 ConditionFn = Callable[..., jax.Array]
 
@@ -182,7 +183,7 @@ def keep_params_nonnegative() -> GradientTransformation:
         if params is None:
             raise ValueError(NO_PARAMS_MSG)
         updates = jax.tree.map(lambda p, u: None if p is None else jnp.where((p + u) < 0.0, -p, u),
-                               params, updates, is_leaf=lambda x: x is None)
+                               params, updates, is_leaf=is_none)
         return updates, state
 
     return GradientTransformation(init_fn, update_fn)
