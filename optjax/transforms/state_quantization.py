@@ -74,9 +74,12 @@ def _tables(signed: bool) -> dict[str, np.ndarray]:
     lowest = a + b * first
     highest = a + b * (first + parts - 1)
     lower = (lowest + np.concatenate([[0.0], highest[:-1]])) / 2
+    following = np.concatenate([lowest[1:], [1.0]])  # the value after each decade's last
     f32 = lambda x: np.asarray(x, np.float32)  # noqa: E731
     return {"a": f32(a), "b": f32(b), "first": f32(first), "parts": f32(parts),
-            "inv_scale": f32(1.0 / scale), "lower": f32(lower), "top": f32((highest[-1] + 1.0) / 2)}
+            "inv_scale": f32(1.0 / scale), "lower": f32(lower), "top": f32((highest[-1] + 1.0) / 2),
+            "lowest": f32(lowest), "highest": f32(highest), "last": f32(first + parts - 1),
+            "inv_b": f32(1.0 / b), "inv_gap": f32(1.0 / (following - highest))}
 
 
 _TABLES = {s: _tables(s) for s in (True, False)}
@@ -102,28 +105,38 @@ def _magnitude(ordinal: jax.Array, signed: bool) -> jax.Array:
 def _ordinal(y: jax.Array, signed: bool, u: jax.Array | None) -> jax.Array:
     """The ordinal of ``y`` in [0, 1]: the nearest value (``u`` None), or, with
     ``u`` uniform in [0, 1), the value below or above ``y`` with probabilities
-    that make the expected value ``y``.
+    that make the expected value ``y``."""
+    return _nearest(y, signed) if u is None else _stochastic(y, signed, u)
 
-    Within a decade the values are the midpoints of equal bins, so the bin
+
+def _nearest(y: jax.Array, signed: bool) -> jax.Array:
+    """Within a decade the values are the midpoints of equal bins, so the bin
     holding ``y`` gives the nearest value; between decades the boundary is the
-    midpoint of the two neighbouring values (``lower``).
-    """
+    midpoint of the two neighbouring values (``lower``)."""
     t = _TABLES[signed]
-    top = _TOP[signed]
     at_least = [y >= t["lower"][e] for e in range(1, 7)]
     parts = _per_decade(at_least, t["parts"])
     first = _per_decade(at_least, t["first"])
     k = jnp.floor((y * _per_decade(at_least, t["inv_scale"]) - 0.1) * (parts / 0.9))
     o = jnp.clip(first + k, first, first + parts - 1)
-    o = jnp.where(y < t["lower"][0], 0.0, jnp.where(y >= t["top"], float(top), o)).astype(jnp.int32)
-    if u is None:
-        return o
-    v = _magnitude(o, signed)
-    lo = jnp.where(y >= v, o, jnp.maximum(o - 1, 0))
-    hi = jnp.where(y >= v, jnp.minimum(o + 1, top), o)
-    v_lo, v_hi = _magnitude(lo, signed), _magnitude(hi, signed)
-    p_up = jnp.where(v_hi > v_lo, (y - v_lo) / (v_hi - v_lo), 0.0)
-    return jnp.where(u < p_up, hi, lo)
+    return jnp.where(y < t["lower"][0], 0.0, jnp.where(y >= t["top"], float(_TOP[signed]), o)).astype(jnp.int32)
+
+
+def _stochastic(y: jax.Array, signed: bool, u: jax.Array) -> jax.Array:
+    """``floor(f + u)`` with ``f`` the fractional ordinal of ``y``: between two
+    neighbouring values the map is a straight line in the ordinal (inside a
+    decade, ``value = a + b * ordinal``; across the gap to the next decade, or to
+    1.0, the line through the two values), so rounding ``f`` up with
+    probability ``f - floor(f)`` rounds ``y`` up with probability
+    ``(y - below) / (above - below)``: unbiased."""
+    t = _TABLES[signed]
+    at_least = [y >= t["lowest"][e] for e in range(1, 7)]
+    highest = _per_decade(at_least, t["highest"])
+    on_line = (y - _per_decade(at_least, t["a"])) * _per_decade(at_least, t["inv_b"])
+    in_gap = _per_decade(at_least, t["last"]) + (y - highest) * _per_decade(at_least, t["inv_gap"])
+    f = jnp.where(y <= highest, on_line, in_gap)
+    f = jnp.where(y < t["lowest"][0], y * np.float32(1.0 / t["lowest"][0]), f)
+    return jnp.clip(jnp.floor(f + u), 0, _TOP[signed]).astype(jnp.int32)
 
 
 def _decode(codes: jax.Array) -> jax.Array:
@@ -260,10 +273,12 @@ def _quantize(x: jax.Array, seed: jax.Array | None, *, block_size: int, signed: 
     n_blocks = -(-size // block_size)
     flat = jnp.reshape(x, (-1,)).astype(jnp.float32)
     blocks = jnp.pad(flat, (0, n_blocks * block_size - size)).reshape(n_blocks, block_size)
+    top = jnp.max(blocks, axis=1)
     if signed:  # the element of largest magnitude, with its sign: it is stored exactly (as 1.0)
-        scales = jnp.take_along_axis(blocks, jnp.argmax(jnp.abs(blocks), axis=1)[:, None], axis=1)[:, 0]
+        bottom = jnp.min(blocks, axis=1)
+        scales = jnp.where(top >= -bottom, top, bottom)
     else:
-        scales = jnp.max(blocks, axis=1)
+        scales = top
     normed = blocks / jnp.where(scales != 0, scales, 1.0)[:, None]
     u = None if seed is None else _uniform(blocks.shape, seed)
     codes = jnp.reshape(_encode(normed, signed, u).reshape(-1)[:size], x.shape)
