@@ -394,8 +394,10 @@ def quantized_state(
     def quantize_field(value: PyTree, params: PyTree, signed: bool) -> PyTree:
         names, p_leaves, treedef = flatten_with_names(params)
         s_leaves = treedef.flatten_up_to(value)
-        out = [quantize_blockwise(s, block_size, signed=signed) if chosen(n, p, s) else s
-               for n, p, s in zip(names, p_leaves, s_leaves)]
+        # the barrier keeps XLA, under jit(init), from constant-folding the quantization of a
+        # constant (zeros) state leaf element by element at compile time
+        out = [quantize_blockwise(jax.lax.optimization_barrier(s), block_size, signed=signed)
+               if chosen(n, p, s) else s for n, p, s in zip(names, p_leaves, s_leaves)]
         return treedef.unflatten(out)
 
     def has_fields(x: Any) -> bool:
