@@ -1,6 +1,6 @@
 """``optjax demo`` and ``optjax list`` (also ``python -m optjax ...``).
 
-The demo trains the seeds' synthetic regression, y = 2*x0 - 3.4*x1 + 4.2 + noise
+The demo trains the classic synthetic linear regression, y = 2*x0 - 3.4*x1 + 4.2 + noise
 over 1000 examples in mini-batches, then a small MLP classifier on generated
 data, with a jitted train step that donates params and optimizer state.
 """

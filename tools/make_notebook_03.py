@@ -26,7 +26,7 @@ CELLS = [
         "import optjax.compat.mxnet.gluon.data as data\n"
         "nd = mx.nd"
     ),
-    new_markdown_cell("The seeds' data code: a custom `Dataset` over an `ArrayDataset`, "
+    new_markdown_cell("The legacy data code: a custom `Dataset` over an `ArrayDataset`, "
                       "read by a shuffling `DataLoader`."),
     new_code_cell(
         "num_examples, num_inputs, batch_size = 1000, 2, 10\n"
@@ -44,7 +44,7 @@ CELLS = [
         "xb, yb = next(iter(custom)); xb.shape, yb.shape"
     ),
     new_markdown_cell("Parameters, `lr_mult`, gradient accumulation with `grad_req='add'`, "
-                      "and a Trainer, as in the seeds."),
+                      "and a Trainer, as legacy MXNet code writes them."),
     new_code_cell(
         "params = gluon.ParameterDict('dense_')\n"
         "weight = params.get('weight', shape=(num_inputs,))\n"
@@ -94,7 +94,7 @@ CELLS = [
         "w"
     ),
     new_markdown_cell(
-        "`MultiFactorScheduler` takes ONE factor. The seeds' list of factors is rejected with a "
+        "`MultiFactorScheduler` takes ONE factor. Legacy code's list of factors is rejected with a "
         "pointer to optjax's piecewise constant schedule:"),
     new_code_cell(
         "try:\n"

@@ -13,7 +13,7 @@ QUICKSTART = [
     new_markdown_cell(
         "# optjax quickstart\n\n"
         "An optimizer is a pure `(init, update)` pair over pytrees. This notebook fits the "
-        "seeds' synthetic regression `y = 2*x0 - 3.4*x1 + 4.2 + noise` with a jitted train step "
+        "classic synthetic regression `y = 2*x0 - 3.4*x1 + 4.2 + noise` with a jitted train step "
         "that clips by global norm, runs AdamW on a warm-up cosine schedule, gives the bias a "
         "larger learning rate (`lr_mult`), and donates params and state."
     ),

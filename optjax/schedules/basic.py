@@ -238,8 +238,8 @@ def piecewise_constant_schedule(
     is ``{m: g ...}``; MXNet ``MultiFactorScheduler(step, f)`` is ``{s + 1: f ...}``
     (MXNet decays when ``num_update > s``). Scales must be >= 0.
 
-    The seeds' ``MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003])`` (a list
-    of factors, which MXNet rejects) means
+    Legacy MXNet code's ``MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003])``
+    (a list of factors, which MXNet rejects) means
     ``piecewise_constant_schedule(lr, {2: 0.001, 3: 0.003, 4: 0.0003})``.
 
     Example::

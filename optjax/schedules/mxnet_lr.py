@@ -93,8 +93,8 @@ def multi_factor_scheduler(
 
     ``step`` strictly increasing ints >= 1; ``factor`` in [0, 1]. optjax also
     accepts a list ``factor`` (one per entry of ``step``, each multiplying the
-    learning rate when ``n > step[i]``), which MXNet rejects; that is what the
-    seeds' ``MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003])`` means.
+    learning rate when ``n > step[i]``), which MXNet rejects; that is what legacy
+    code's ``MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003])`` means.
     Built on :func:`optjax.piecewise_constant_schedule` with boundaries ``s + 1``.
 
     Example::

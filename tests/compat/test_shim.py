@@ -1,4 +1,4 @@
-"""Shim behaviour: the seeds' legacy code, bad input, jit reuse, states format."""
+"""Shim behaviour: legacy MXNet code as users wrote it, bad input, jit reuse, states format."""
 
 import io
 import zipfile
@@ -10,7 +10,7 @@ import optjax.compat.mxnet as mx
 from optjax.compat.mxnet import optimizer as mxopt
 
 
-def test_seed_custom_optimizer_and_scheduler():
+def test_legacy_custom_optimizer_and_scheduler():
     @mx.optimizer.Optimizer.register
     class MyOptimizer(mx.optimizer.Optimizer):
         def __init__(self, momentum=0.0, **kwargs):
@@ -47,7 +47,7 @@ def test_seed_custom_optimizer_and_scheduler():
 
     opt = mx.optimizer.Optimizer.create_optimizer("myoptimizer", momentum=0.9, wd=0.01,
                                                   lr_scheduler=MyScheduler())
-    # the seed reads the lr before counting, so its scheduler sees n - 1
+    # the custom optimizer reads the lr before counting, so its scheduler sees n - 1
     ref = mx.optimizer.create("sgd", momentum=0.9, wd=0.01, lr_scheduler=MyScheduler(shift=1))
     u, v = mx.optimizer.get_updater(opt), mx.optimizer.get_updater(ref)
     w1, w2 = mx.nd.ones((3,)), mx.nd.ones((3,))
@@ -137,7 +137,7 @@ def test_states_format_is_npz_without_pickle(tmp_path):
         u2.set_states(b"\x80\x04not a states file")
 
 
-def test_trainer_seed_loop_and_dataloader():
+def test_trainer_legacy_loop_and_dataloader():
     gluon = mx.gluon
     X = mx.nd.random_normal(shape=(20, 2))
     y = 2 * X[:, 0] - 3.4 * X[:, 1] + 4.2

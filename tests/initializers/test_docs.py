@@ -1,18 +1,8 @@
-"""The docstring examples run."""
+"""Everything the initializers export is there.
 
-import doctest
-import importlib
-
-import pytest
-
-MODULES = ["core", "basic", "fans", "orthogonal", "special", "by_name", "fused_rnn", "registry"]
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name):
-    mod = importlib.import_module(f"optjax.initializers.{name}")
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+The docstring examples run as doctests (pytest's ``--doctest-modules`` on optjax/, see
+pyproject.toml).
+"""
 
 
 def test_everything_exported():

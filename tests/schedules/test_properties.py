@@ -1,4 +1,4 @@
-"""Schedules: agreement with optax, huge and odd-dtype steps, bad input, the seeds' call."""
+"""Schedules: agreement with optax, huge and odd-dtype steps, bad input, legacy MXNet code's call."""
 
 import jax
 import jax.numpy as jnp
@@ -186,14 +186,14 @@ def test_bad_input_names_argument(make, name):
         make()
 
 
-def test_seeds_multifactor_with_list_of_factors():
-    """000: MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003]) with lr 0.001."""
-    seeds = mxnet_lr.multi_factor_scheduler([1, 2, 3], [0.001, 0.003, 0.0003], base_lr=0.001)
+def test_legacy_multifactor_with_list_of_factors():
+    """Legacy code's MultiFactorScheduler([1, 2, 3], [0.001, 0.003, 0.0003]) with lr 0.001."""
+    legacy = mxnet_lr.multi_factor_scheduler([1, 2, 3], [0.001, 0.003, 0.0003], base_lr=0.001)
     plain = optjax.piecewise_constant_schedule(0.001, {2: 0.001, 3: 0.003, 4: 0.0003})
     steps = jnp.arange(8)
-    np.testing.assert_array_equal(seeds(steps), plain(steps))
+    np.testing.assert_array_equal(legacy(steps), plain(steps))
     want = [0.001, 0.001, 0.001 * 0.001, 0.001 * 0.001 * 0.003, 0.001 * 0.001 * 0.003 * 0.0003]
-    np.testing.assert_array_equal(seeds(jnp.arange(5)), np.asarray(want, np.float32))
+    np.testing.assert_array_equal(legacy(jnp.arange(5)), np.asarray(want, np.float32))
 
 
 def test_step_convention_mxnet_first_update_is_one():

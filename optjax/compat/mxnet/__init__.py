@@ -9,16 +9,20 @@ initializer is optjax's functional core configured by
 
 from optjax.compat.mxnet import recipes  # noqa: F401
 from optjax.compat.mxnet.recipes import build  # noqa: F401
-from optjax.compat.mxnet import context, ndarray, states  # noqa: F401
-from optjax.compat.mxnet.context import Context, cpu, gpu, cpu_pinned, num_gpus, current_context  # noqa: F401
-from optjax.compat.mxnet.ndarray import MXNetError  # noqa: F401
+from optjax.compat.mxnet import base, context, ndarray, states  # noqa: F401
+from optjax.compat.mxnet import autograd  # noqa: F401
+from optjax.compat.mxnet.context import (Context, cpu, cpu_pinned, cpu_shared, current_context,  # noqa: F401
+                                         gpu, num_gpus)
+from optjax.compat.mxnet.base import MXNetError  # noqa: F401
 from optjax.compat.mxnet import lr_scheduler, optimizer  # noqa: F401
 from optjax.compat.mxnet import initializer  # noqa: F401
 from optjax.compat.mxnet import gluon  # noqa: F401
+from optjax.compat.mxnet import callback, io, kvstore, metric  # noqa: F401
 
 nd = ndarray
 init = initializer
 random = ndarray.random
+kv = kvstore
 
-__all__ = ["nd", "ndarray", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
-           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError"]
+__all__ = ["nd", "ndarray", "autograd", "base", "cpu_shared", "num_gpus", "current_context", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
+           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore"]

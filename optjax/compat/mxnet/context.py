@@ -8,9 +8,11 @@ import jax
 class Context:
     """An MXNet device context (``device_type`` ``'cpu'`` or ``'gpu'``, ``device_id``).
 
-    ``ctx.jax_device`` is the JAX device it stands for: ``cpu(i)`` is the
-    default CPU device (MXNet's CPU ids all share host memory), ``gpu(i)`` is
-    ``jax.devices('gpu')[i]`` and raises ``RuntimeError`` when there is none.
+    ``ctx.jax_device`` is the JAX device it stands for: ``cpu(i)`` is JAX's CPU
+    device ``i`` when there are several (``--xla_force_host_platform_device_count``,
+    for data parallelism over simulated devices) and the first CPU device otherwise
+    (MXNet's CPU ids all share host memory); ``gpu(i)`` is ``jax.devices('gpu')[i]``
+    and raises ``MXNetError`` when there is none, as MXNet does.
     """
 
     _default_ctx = None
@@ -26,14 +28,16 @@ class Context:
     @property
     def jax_device(self):
         if self.device_type == "gpu":
+            from optjax.compat.mxnet.base import MXNetError
             try:
                 devs = jax.devices("gpu")
             except RuntimeError as e:
-                raise RuntimeError(f"{self} requested but JAX sees no GPU") from e
+                raise MXNetError(f"{self} requested but JAX sees no GPU (CUDA: no device)") from e
             if self.device_id >= len(devs):
-                raise RuntimeError(f"{self} requested but JAX sees {len(devs)} GPU(s)")
+                raise MXNetError(f"{self} requested but JAX sees {len(devs)} GPU(s)")
             return devs[self.device_id]
-        return jax.devices("cpu")[0]
+        devs = jax.devices("cpu")
+        return devs[self.device_id] if self.device_id < len(devs) else devs[0]
 
     def __eq__(self, other):
         return (isinstance(other, Context) and self.device_type == other.device_type
@@ -70,6 +74,10 @@ def cpu_pinned(device_id=0):
     return Context("cpu_pinned", device_id)
 
 
+def cpu_shared(device_id=0):
+    return Context("cpu_shared", device_id)
+
+
 def num_gpus():
     try:
         return len(jax.devices("gpu"))
@@ -88,5 +96,5 @@ def context_of(array) -> Context:
     except Exception:  # tracers
         return Context("cpu", 0)
     if dev.platform == "cpu":
-        return Context("cpu", 0)
+        return Context("cpu", dev.id)
     return Context("gpu", dev.id)

@@ -16,9 +16,11 @@ values (they steer which ops run). Concrete values are validated (ValueError
 naming the argument); unknown kwargs raise TypeError, as MXNet's constructor
 does.
 
-Common rules reproduced (see ``/work/shared/reference/mxnet-1.9.1.md`` §1):
+Common rules reproduced (read off MXNet 1.9.1's ``python/mxnet/optimizer/optimizer.py``
+and the kernels in ``src/operator/optimizer_op-inl.h``; the table in
+``docs/optimizers-mxnet.md`` lists each class):
 
-* the per-class order of rescale, clip and weight decay (§1.20);
+* the per-class order of rescale, clip and weight decay;
 * which ``clip_gradient`` values mean "off": C++-kernel classes (SGD, NAG,
   RMSProp, Adam, Signum, FTML, LBSGD, Ftrl, LAMB, LARS) clip only for
   ``c > 0`` (None, 0, negative: off); python classes (AdaGrad, AdaDelta,

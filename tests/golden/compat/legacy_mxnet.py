@@ -3,6 +3,12 @@
     python legacy_mxnet.py mxnet OUT.json     # in the MXNet venv: import mxnet as mx
     python legacy_mxnet.py optjax OUT.json    # import optjax.compat.mxnet as mx
 
+Regenerate the committed numbers from the repository root with the MXNet venv that
+``tools/mxnet-venv.sh`` builds::
+
+    bash tools/mxnet-venv.sh ../mxnet-venv     # once: a venv with MXNet 1.9.1, numpy<1.24
+    ../mxnet-venv/bin/python tests/golden/compat/legacy_mxnet.py mxnet tests/golden/compat/mxnet_1.9.1.json
+
 The tests import this file and call ``run(mx)`` with the shim; the MXNet run's
 output is committed as ``mxnet_1.9.1.json`` next to it. Only the gradient
 source differs: MXNet's autograd backward vs. an in-place write into

@@ -1,8 +1,9 @@
 """Generate golden data for optjax.initializers from real MXNet 1.9.1.
 
-Run from any directory with the MXNet venv:
+Run from the repository root with the MXNet venv that ``tools/mxnet-venv.sh`` builds:
 
-    /work/mxvenv/bin/python tests/golden/initializers/gen_mxnet.py
+    bash tools/mxnet-venv.sh ../mxnet-venv     # once: a venv with MXNet 1.9.1, numpy<1.24
+    ../mxnet-venv/bin/python tests/golden/initializers/gen_mxnet.py
 
 Writes ``mxnet_initializers.json`` beside this file. Every value in it comes from
 MXNet; nothing is typed by hand. Arrays are stored as nested lists of Python floats

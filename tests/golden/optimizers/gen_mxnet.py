@@ -1,9 +1,9 @@
 """Generate golden trajectories from the real MXNet 1.9.1 optimizers.
 
-Run with the MXNet venv, from outside the repository (so ``optjax`` is not on
-the path)::
+Run from the repository root with the MXNet venv that ``tools/mxnet-venv.sh`` builds::
 
-    cd /tmp && /work/mxvenv/bin/python /work/wt/cat-mxnet/tests/golden/optimizers/gen_mxnet.py
+    bash tools/mxnet-venv.sh ../mxnet-venv     # once: a venv with MXNet 1.9.1, numpy<1.24
+    ../mxnet-venv/bin/python tests/golden/optimizers/gen_mxnet.py
 
 Writes ``mxnet_golden.json`` beside this file. For every case it records the
 exact constructor kwargs, the per-index effective wd (``wd * wd_mult``), lr

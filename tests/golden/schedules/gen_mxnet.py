@@ -1,8 +1,9 @@
 """Generate MXNet 1.9.1 lr_scheduler goldens.
 
-Run from outside the repository root (so ``import mxnet`` is MXNet's)::
+Run from the repository root with the MXNet venv that ``tools/mxnet-venv.sh`` builds::
 
-    cd /tmp && /work/mxvenv/bin/python /path/to/tests/golden/schedules/gen_mxnet.py
+    bash tools/mxnet-venv.sh ../mxnet-venv     # once: a venv with MXNet 1.9.1, numpy<1.24
+    ../mxnet-venv/bin/python tests/golden/schedules/gen_mxnet.py
 
 Writes ``mxnet.json``: for each case a fresh scheduler is called with
 ``num_update = 0, 1, ..., N-1`` in order (as MXNet's optimizer does, which asks

@@ -82,9 +82,12 @@ class Parameter:
             self._init_grad()
 
     def _init_grad(self):
+        from optjax.compat.mxnet import autograd
         self._grad = OrderedDict(
             (c, nd.zeros(d.shape, ctx=c if c.device_type == "gpu" else None, dtype=d.dtype))
             for c, d in self._data.items())
+        autograd.mark_variables(list(self._data.values()), list(self._grad.values()),
+                                self._grad_req)
 
     def initialize(self, init=None, ctx=None, default_init=_init.Uniform(), force_reinit=False):
         if self._data is not None and not force_reinit:

@@ -1,0 +1,158 @@
+"""``mx.nd.random`` / ``mx.random``: MXNet's distributions on a JAX PRNG stream.
+
+One global stream, reset by ``mx.random.seed(s)``: the same seed repeats the
+same draws. The draws are JAX's, not MXNet's (only the distributions match).
+Inside a compiled gluon forward (``hybridize``) the stream is a traced key
+passed into the compiled function, so each call draws afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import jax
+import jax.numpy as jnp
+
+from optjax.compat.mxnet.ndarray.dtypes import np_dtype
+from optjax.compat.mxnet.ndarray.ndarray import NDArray, _assign, from_jax
+
+__all__ = ["seed", "next_key", "uniform", "normal", "randn", "randint", "exponential", "gamma",
+           "poisson", "multinomial", "shuffle", "bernoulli"]
+
+
+class _Stream(threading.local):
+    def __init__(self):
+        self.key = jax.random.PRNGKey(0)
+        self.traced = []  # keys of compiled forwards being traced (innermost last)
+
+
+_stream = _Stream()
+
+
+def seed(seed_state: int, ctx="all") -> None:
+    """Reset the global stream: later draws repeat for the same ``seed_state``."""
+    _stream.key = jax.random.PRNGKey(int(seed_state))
+
+
+def next_key():
+    """A fresh PRNG key from the stream (a traced one inside a compiled forward)."""
+    if _stream.traced:
+        k, sub = jax.random.split(_stream.traced[-1])
+        _stream.traced[-1] = k
+        return sub
+    _stream.key, sub = jax.random.split(_stream.key)
+    return sub
+
+
+class traced_stream:
+    """Draw from ``key`` (a tracer) instead of the global stream while tracing."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def __enter__(self):
+        _stream.traced.append(self.key)
+
+    def __exit__(self, *exc):
+        _stream.traced.pop()
+
+
+def _shape(shape):
+    if shape is None:
+        return (1,)
+    return (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+
+
+def _finish(value, ctx, out):
+    from optjax.compat.mxnet.context import Context
+    r = from_jax(value, None if ctx is None else Context(ctx))
+    return r if out is None else _assign(out, r)
+
+
+def _param(x):
+    return x._data if isinstance(x, NDArray) else x
+
+
+def _batch_shape(param, shape):
+    """MXNet draws ``shape`` samples per element when the parameters are arrays."""
+    if isinstance(param, NDArray):
+        return tuple(param.shape) + (_shape(shape) if shape not in (None, (), 1, (1,)) else ())
+    return _shape(shape)
+
+
+def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    """Samples from U[low, high)."""
+    dt = np_dtype(dtype)
+    s = _batch_shape(low, shape)
+    lo, hi = _param(low), _param(high)
+    if isinstance(low, NDArray):
+        extra = len(s) - low.ndim
+        lo = jnp.reshape(lo, lo.shape + (1,) * extra)
+        hi = jnp.reshape(hi, hi.shape + (1,) * extra)
+    u = jax.random.uniform(next_key(), s, jnp.float32)
+    return _finish((lo + (hi - lo) * u).astype(dt), ctx, out)
+
+
+def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    """Samples from N(loc, scale**2)."""
+    dt = np_dtype(dtype)
+    s = _batch_shape(loc, shape)
+    mu, sd = _param(loc), _param(scale)
+    if isinstance(loc, NDArray):
+        extra = len(s) - loc.ndim
+        mu = jnp.reshape(mu, mu.shape + (1,) * extra)
+        sd = jnp.reshape(sd, sd.shape + (1,) * extra)
+    z = jax.random.normal(next_key(), s, jnp.float32)
+    return _finish((mu + sd * z).astype(dt), ctx, out)
+
+
+def randn(*shape, loc=0.0, scale=1.0, dtype=None, ctx=None, out=None, **kwargs):
+    return normal(loc, scale, shape or None, dtype, ctx, out)
+
+
+def randint(low, high, shape=None, dtype="int32", ctx=None, out=None, **kwargs):
+    """Integers uniform in [low, high)."""
+    r = jax.random.randint(next_key(), _shape(shape), int(low), int(high), np_dtype(dtype))
+    return _finish(r, ctx, out)
+
+
+def exponential(scale=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    r = float(scale) * jax.random.exponential(next_key(), _shape(shape), jnp.float32)
+    return _finish(r.astype(np_dtype(dtype)), ctx, out)
+
+
+def gamma(alpha=1.0, beta=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    r = float(beta) * jax.random.gamma(next_key(), float(alpha), _shape(shape), jnp.float32)
+    return _finish(r.astype(np_dtype(dtype)), ctx, out)
+
+
+def poisson(lam=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    r = jax.random.poisson(next_key(), float(lam), _shape(shape))
+    return _finish(r.astype(np_dtype(dtype)), ctx, out)
+
+
+def bernoulli(prob=0.5, shape=None, dtype=None, ctx=None, out=None, **kwargs):
+    r = jax.random.bernoulli(next_key(), _param(prob), _shape(shape))
+    return _finish(r.astype(np_dtype(dtype)), ctx, out)
+
+
+def multinomial(data, shape=None, get_prob=False, out=None, dtype="int32", **kwargs):
+    """Draw category indices from each row of probabilities ``data``."""
+    p = _param(data)
+    n = () if shape is None else _shape(shape)
+    logits = jnp.log(p)
+    draws = jax.random.categorical(next_key(), logits, axis=-1,
+                                   shape=n + p.shape[:-1] if n else None)
+    if n:
+        draws = jnp.moveaxis(draws, tuple(range(len(n))), tuple(range(-len(n), 0)))
+    r = _finish(draws.astype(np_dtype(dtype)), None, out)
+    if get_prob:
+        lp = jnp.take_along_axis(jnp.log(p), draws.reshape(p.shape[:-1] + (-1,)).astype(jnp.int32),
+                                 axis=-1).reshape(draws.shape)
+        return r, from_jax(lp)
+    return r
+
+
+def shuffle(data, **kwargs):
+    """A copy of ``data`` with its first axis permuted."""
+    return from_jax(jax.random.permutation(next_key(), _param(data), axis=0))
