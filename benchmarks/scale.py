@@ -16,8 +16,11 @@ set here before jax starts) and measures:
   less XLA's 8-byte table entry per output buffer), checked against the bytes
   the output shardings give; per parameter = per device / parameters; and the
   peak of a donated data-parallel step per device (arguments + temporaries of
-  its compiled memory analysis; params, gradients and state are its arguments).
-  Nothing is allocated: the programs are compiled from shapes only.
+  its compiled memory analysis; params, gradients and state are its arguments),
+  also compiled with ``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false``
+  (in a second process): XLA CPU's default scheduler runs the leaves' fusions
+  concurrently and keeps every leaf's temporaries live at once. Nothing is
+  allocated: the programs are compiled from shapes only.
 * **step time**: the donated step ``update_and_apply`` on one device with
   float32 against 8-bit state (``min_ndim=1``, so the 1-D leaves of the
   many-leaves tree are quantized too), on run.py's three trees, in interleaved
@@ -38,13 +41,18 @@ from __future__ import annotations
 
 import os
 
-os.environ["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+import sys  # noqa: E402
+
+SEQUENTIAL_FLAG = "--xla_cpu_enable_concurrency_optimized_scheduler=false"
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+                           + (" " + SEQUENTIAL_FLAG if "--xla-sequential" in sys.argv else ""))
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import jax  # noqa: E402
@@ -283,11 +291,13 @@ def plot(conv: dict, path: str) -> None:
 
 
 def markdown(res: dict) -> str:
-    lines = ["| optimizer | mode | state bytes / param | state MiB / device | step peak MiB / device |",
-             "|---|---|---|---|---|"]
+    lines = ["| optimizer | mode | state bytes / param | state MiB / device | step peak MiB / device "
+             "(sequential scheduler) |", "|---|---|---|---|---|"]
     for r in res["memory"]:
+        seq = r.get("step_peak_bytes_per_device_sequential")
+        seq = f" ({seq / 2**20:.1f})" if seq is not None else ""
         lines.append(f"| {r['optimizer']} | {r['mode']} | {r['state_bytes_per_param']:.3f} | "
-                     f"{r['state_bytes_per_device'] / 2**20:.1f} | {r['step_peak_bytes_per_device'] / 2**20:.1f} |")
+                     f"{r['state_bytes_per_device'] / 2**20:.1f} | {r['step_peak_bytes_per_device'] / 2**20:.1f}{seq} |")
     lines += ["", "| tree | optimizer | float32 state ms | 8-bit state ms | 8-bit / float32 wall (min..max) | "
               "CPU time (min..max) |", "|---|---|---|---|---|---|"]
     for r in res["time"]:
@@ -319,6 +329,8 @@ def main(argv=None) -> int:
     ap.add_argument("--plot", default=None, help="draw the convergence curves here (PNG)")
     ap.add_argument("--markdown", action="store_true", help="print the tables as markdown")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: memory,time,convergence")
+    ap.add_argument("--xla-sequential", action="store_true",
+                    help=f"compile with XLA_FLAGS={SEQUENTIAL_FLAG} (used for the second memory column)")
     args = ap.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     mesh = Mesh(np.array(jax.devices()[:8]), ("data",))
@@ -328,6 +340,18 @@ def main(argv=None) -> int:
     res["memory_tree"] = mix_name
     print(f"memory on {mix_name}, 8 devices", flush=True)
     res["memory"] = [] if "memory" in skip else memory_rows(trees[mix_name], mesh)
+    if res["memory"] and not args.xla_sequential:
+        # XLA flags are read once per process: the same rows compiled with the sequential scheduler
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "sequential.json")
+            cmd = [sys.executable, os.path.abspath(__file__), "--xla-sequential", "--skip", "time,convergence",
+                   "--json", out] + (["--quick"] if args.quick else [])
+            subprocess.run(cmd, check=True)
+            with open(out) as f:
+                seq = json.load(f)["memory"]
+        for row, other in zip(res["memory"], seq):
+            assert (row["optimizer"], row["mode"]) == (other["optimizer"], other["mode"])
+            row["step_peak_bytes_per_device_sequential"] = other["step_peak_bytes_per_device"]
     print("step time, one device", flush=True)
     res["time"] = [] if "time" in skip else time_rows(trees, 3 if args.quick else args.reps,
                                                       0.2 if args.quick else 1.0)

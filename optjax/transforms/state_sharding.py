@@ -100,6 +100,11 @@ def partition_state(
     reader of ``tx``'s state, ``get_hyperparam`` included, still works); only
     leaves stored padded change shape.
 
+    The params are meant to be replicated over the whole mesh (plain data
+    parallelism): the updates come back replicated. Params already split over
+    the mesh (FSDP-style) need no wrapper, as the state follows their sharding.
+    Under ``jax.distributed``, build the state with ``jax.jit(tx.init)``.
+
     Args:
       tx: any transform.
       mesh: a ``jax.sharding.Mesh`` (on one host or, under ``jax.distributed``,
@@ -192,7 +197,8 @@ def partition_state(
 
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
-        abstract = jax.eval_shape(tx.init, jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), ref))
+        shapes = jax.tree.map(lambda x: jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)), ref)
+        abstract = jax.eval_shape(tx.init, shapes)
         lay = layouts(abstract)
         if jax.tree.structure(abstract) != jax.tree.structure(state):
             raise ValueError(
