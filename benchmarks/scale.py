@@ -321,6 +321,20 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
+def _compact(res: dict) -> dict:
+    """The results with each curve cut to at most 300 points of 5 significant digits (the PNG has them all)."""
+    def cut(curve):
+        step = max(1, len(curve) // 300)
+        return [float(f"{x:.5g}") for x in curve[::step]]
+
+    conv = res.get("convergence", {})
+    runs = [{k: ({**v, "curve": cut(v["curve"]), "curve_every": max(1, len(v["curve"]) // 300)}
+                 if isinstance(v, dict) else v) for k, v in r.items()} for r in conv.get("runs", [])]
+    bf16 = {k: cut(v) for k, v in conv.get("bf16", {}).items()}
+    every = max([1] + [len(v) // 300 for v in conv.get("bf16", {}).values()])
+    return {**res, "convergence": {"runs": runs, "bf16": bf16, "bf16_every": every}}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small trees, few blocks (a smoke run)")
@@ -360,7 +374,7 @@ def main(argv=None) -> int:
     res["convergence"] = {"runs": [], "bf16": {}} if "convergence" in skip else convergence()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(res, f, indent=1)
+            json.dump(_compact(res), f, indent=1)
         print(f"wrote {args.json}")
     if args.plot and res["convergence"]["runs"]:
         plot(res["convergence"], args.plot)

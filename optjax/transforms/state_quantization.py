@@ -355,6 +355,11 @@ def quantized_state(
     floats. A chosen param that is not real floating point is a ``ValueError``
     naming it.
 
+    During the step each leaf's new moments exist in float32 between the block
+    maxima and the encoding. XLA CPU's default scheduler keeps those of all
+    leaves alive at once; ``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false``
+    reuses them leaf after leaf (docs/scaling.md).
+
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.quantized_state(optjax.adam(1e-3))
     >>> params = {"w": jnp.ones((64, 128)), "b": jnp.zeros(128)}
