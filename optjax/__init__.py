@@ -33,3 +33,4 @@ globals().update({_n: getattr(initializers, _n) for _n in _INIT_TOP})
 from optjax.optimizers import *  # noqa: F401,F403,E402
 
 __version__ = "0.1.0"
+from optjax import contrib  # noqa: E402,F401  (optax's contrib names: optjax.contrib.reduce_on_plateau)

@@ -37,3 +37,27 @@ def hyperparam_dtype(params: Any) -> Any:
         if x is not None and hasattr(x, "dtype") and jnp.dtype(x.dtype) == jnp.float64:
             dt = jnp.float64
     return dt
+
+
+def abs_sq(x: jax.Array) -> jax.Array:
+    """``|x|^2`` as ``re(x)^2 + im(x)^2`` (real for complex ``x``)."""
+    return jnp.square(jnp.real(x)) + jnp.square(jnp.imag(x))
+
+
+def safe_norm(x: jax.Array, min_norm: float, ord=None, axis=None, keepdims: bool = False) -> jax.Array:  # noqa: A002
+    """``max(|x|, min_norm)`` whose gradient is finite at ``x = 0`` (optax's ``safe_norm``)."""
+    norm = jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=True)
+    x = jnp.where(norm <= min_norm, jnp.ones_like(x), x)
+    norm = jnp.squeeze(norm, axis=axis) if not keepdims else norm
+    masked = jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    return jnp.where(norm <= min_norm, min_norm, masked)
+
+
+def safe_root_mean_squares(x: jax.Array, min_rms: float) -> jax.Array:
+    """``max(rms(x), min_rms)`` with a finite gradient at ``x = 0``."""
+    rms = jnp.sqrt(jnp.mean(abs_sq(x)))
+    x = jnp.where(rms <= min_rms, jnp.ones_like(x), x)
+    return jnp.where(rms <= min_rms, min_rms, jnp.sqrt(jnp.mean(abs_sq(x))))
+
+
+safe_int32_increment = safe_increment  # optax's name for the saturating int32 step counter

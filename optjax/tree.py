@@ -257,3 +257,14 @@ def all_finite(tree: PyTree) -> jax.Array:
     if not leaves:
         return jnp.array(True)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def __getattr__(name: str) -> Any:
+    """optax.tree's arithmetic (``optjax.tree.add``, ``.norm``, ``.get``...) from
+    :mod:`optjax.tree_math`; served lazily so that names like ``sum`` and ``set`` do not
+    shadow the builtins this module uses."""
+    from optjax import tree_math
+
+    if name in tree_math.__all__:
+        return getattr(tree_math, name)
+    raise AttributeError(f"module 'optjax.tree' has no attribute {name!r}")

@@ -60,3 +60,40 @@ __all__ += [
     "scale_by_trust_ratio", "sgld", "sign_sgd", "signum",
 ]
 # --- end MXNet side ---
+# --- optax names (issue 14) ---
+from optjax.optimizers.adan import ScaleByAdanState, adan, scale_by_adan  # noqa: E402
+from optjax.optimizers.noisy_sgd import noisy_sgd  # noqa: E402
+from optjax.optimizers.novograd import ScaleByNovogradState, novograd, scale_by_novograd  # noqa: E402
+from optjax.optimizers.optimistic import (  # noqa: E402
+    ScaleByOptimisticGradientState, optimistic_adam, optimistic_adam_v2, optimistic_gradient_descent,
+    scale_by_optimistic_gradient,
+)
+from optjax.optimizers.polyak import polyak_sgd, scale_by_polyak  # noqa: E402
+from optjax.optimizers.sm3 import ScaleBySM3State, scale_by_sm3, sm3  # noqa: E402
+from optjax.optimizers.weight_decayed import adamaxw, fromage, nadamw  # noqa: E402
+from optjax.optimizers.yogi import ScaleByYogiState, scale_by_yogi, yogi  # noqa: E402
+
+__all__ += [
+    "ScaleByAdanState", "ScaleByNovogradState", "ScaleByOptimisticGradientState", "ScaleBySM3State",
+    "ScaleByYogiState", "adamaxw", "adan", "fromage", "nadamw", "noisy_sgd", "novograd",
+    "optimistic_adam", "optimistic_adam_v2", "optimistic_gradient_descent", "polyak_sgd",
+    "scale_by_adan", "scale_by_novograd", "scale_by_optimistic_gradient", "scale_by_polyak",
+    "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",
+]
+# --- end optax names ---
+# --- L-BFGS (issue 14) ---
+from optjax.optimizers.lbfgs import (  # noqa: E402
+    BacktrackingLinesearchInfo, ScaleByBacktrackingLinesearchState, ScaleByLBFGSState, lbfgs,
+    scale_by_backtracking_linesearch, scale_by_lbfgs, value_and_grad_from_state,
+)
+
+__all__ += [
+    "BacktrackingLinesearchInfo", "ScaleByBacktrackingLinesearchState", "ScaleByLBFGSState", "lbfgs",
+    "scale_by_backtracking_linesearch", "scale_by_lbfgs", "value_and_grad_from_state",
+]
+from optjax.optimizers.zoom_linesearch import (  # noqa: E402
+    ScaleByZoomLinesearchState, ZoomLinesearchInfo, scale_by_zoom_linesearch, zoom_linesearch,
+)
+
+__all__ += ["ScaleByZoomLinesearchState", "ZoomLinesearchInfo", "scale_by_zoom_linesearch", "zoom_linesearch"]
+# --- end L-BFGS ---

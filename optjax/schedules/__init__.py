@@ -68,3 +68,9 @@ __all__ = [
     "warmup_cosine_decay_schedule",
     "warmup_exponential_decay_schedule",
 ]
+
+# --- optax names (issue 14) ---
+from optjax.schedules.stateful import StatefulSchedule, WrappedSchedule, WrappedScheduleState  # noqa: E402
+
+__all__ += ["StatefulSchedule", "WrappedSchedule", "WrappedScheduleState"]
+# --- end optax names ---

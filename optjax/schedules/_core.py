@@ -70,6 +70,16 @@ def check_int(name: str, value: Any, *, low: int) -> int:
     return iv
 
 
+def check_steps(name: str, value: Any, *, low: int) -> float:
+    """A step count checked as by :func:`check_int`, returned as a Python float.
+
+    Schedules compute in floating point; a Python float mixes with a float32 step
+    as a weak type, whereas a Python int beyond int32 (``decay_steps=10**10``)
+    would overflow when jax converts it, under jit as well as eagerly.
+    """
+    return float(check_int(name, value, low=low))
+
+
 def check_increasing(name: str, values: Sequence[Any], *, strict: bool = True) -> list:
     """``values`` as a list, raising ValueError naming ``name`` unless it increases."""
     vals = list(values)

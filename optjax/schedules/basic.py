@@ -48,7 +48,8 @@ def polynomial_schedule(
 ) -> Schedule:
     """``(init - end) * (1 - c / T) ** power + end`` with ``c = clip(t - begin, 0, T)``.
 
-    ``T = transition_steps`` (> 0), ``begin = transition_begin`` (>= 0). Reproduces
+    ``T = transition_steps``, ``begin = transition_begin`` (>= 0). ``T = 0`` gives the
+    constant ``init_value`` (as optax: a config without warm-up); ``T < 0`` raises. Reproduces
     torch ``PolynomialLR(total_iters=T, power=p)`` as ``polynomial_schedule(lr, 0, p, T)``
     and MXNet ``PolyScheduler`` after its warm-up.
 
@@ -59,8 +60,10 @@ def polynomial_schedule(
         >>> [round(float(s(t)), 4) for t in range(6)]
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
-    _core.check_int("transition_steps", transition_steps, low=1)
-    _core.check_int("transition_begin", transition_begin, low=0)
+    transition_steps = _core.check_steps("transition_steps", transition_steps, low=0)
+    transition_begin = _core.check_steps("transition_begin", transition_begin, low=0)
+    if transition_steps == 0:
+        return constant_schedule(init_value)
 
     def schedule(step):
         step = _core.as_step(step)
@@ -99,6 +102,8 @@ def exponential_decay(
 ) -> Schedule:
     """``init * decay_rate ** p`` with ``p = max(t - begin, 0) / transition_steps``
     (``floor``-ed when ``staircase``), clipped at ``end_value`` if given.
+    ``transition_steps = 0`` or ``decay_rate = 0`` give the constant ``init_value``
+    (as optax); negative values raise.
 
     With ``staircase`` the value is the Python float64 product
     ``init * rate * rate * ...`` rounded once, as torch ``StepLR``/``ExponentialLR``
@@ -113,9 +118,11 @@ def exponential_decay(
         >>> [float(s(t)) for t in (0, 2, 3, 6)]
         [1.0, 1.0, 0.5, 0.25]
     """
-    _core.check_int("transition_steps", transition_steps, low=1)
-    _core.check_int("transition_begin", transition_begin, low=0)
-    validation.check("decay_rate", decay_rate, low=0.0, low_open=True)
+    transition_steps = _core.check_steps("transition_steps", transition_steps, low=0)
+    transition_begin = _core.check_steps("transition_begin", transition_begin, low=0)
+    validation.check("decay_rate", decay_rate, low=0.0)
+    if transition_steps == 0 or decay_rate == 0:
+        return constant_schedule(init_value)
     geo = _core.geometric(init_value, decay_rate) if staircase else None
     clip_fn = None
     if end_value is not None:
@@ -151,7 +158,7 @@ def inverse_time_decay(
         >>> [float(s(t)) for t in (0, 10, 30)]
         [1.0, 0.5, 0.25]
     """
-    _core.check_int("decay_steps", decay_steps, low=1)
+    decay_steps = _core.check_steps("decay_steps", decay_steps, low=1)
     validation.check("decay_rate", decay_rate, low=0.0)
 
     def schedule(step):
@@ -179,7 +186,7 @@ def cosine_decay_schedule(
         >>> round(float(optjax.cosine_decay_schedule(1.0, 10)(5)), 6)
         0.5
     """
-    _core.check_int("decay_steps", decay_steps, low=1)
+    decay_steps = _core.check_steps("decay_steps", decay_steps, low=1)
     validation.check("exponent", exponent, low=0.0, low_open=True)
     end = alpha * init_value
 
@@ -208,7 +215,7 @@ def cosine_annealing_schedule(init_value: float, t_max: int, eta_min: float = 0.
         >>> [round(float(s(t)), 4) for t in (0, 4, 8)]
         [1.0, 0.0, 1.0]
     """
-    _core.check_int("t_max", t_max, low=1)
+    t_max = _core.check_steps("t_max", t_max, low=1)
 
     def schedule(step):
         step = _core.as_step(step)
@@ -372,7 +379,7 @@ def warmup_cosine_decay_schedule(
     warmup_steps = _core.check_int("warmup_steps", warmup_steps, low=0)
     decay_steps = _core.check_int("decay_steps", decay_steps, low=warmup_steps + 1)
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
-    decay = cosine_decay_schedule(peak_value, decay_steps - warmup_steps, alpha, exponent)
+    decay = cosine_decay_schedule(peak_value, int(decay_steps - warmup_steps), alpha, exponent)
     if warmup_steps == 0:
         return decay
     return join_schedules([linear_schedule(init_value, peak_value, warmup_steps), decay],

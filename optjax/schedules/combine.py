@@ -45,8 +45,7 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
         raise ValueError(
             f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, "
             f"got {len(boundaries)}")
-    for b in boundaries:
-        _core.check_int("boundaries", b, low=0)
+    boundaries = [_core.check_steps("boundaries", b, low=0) for b in boundaries]
 
     def schedule(step):
         step = _core.as_step(step)

@@ -55,6 +55,7 @@ def step_lr(base_lr: float, step_size: int, gamma: float = 0.1) -> Schedule:
         >>> [round(float(torch_lr.step_lr(1.0, 3, 0.5)(t)), 6) for t in (2, 3, 6)]
         [1.0, 0.5, 0.25]
     """
+    _core.check_int("step_size", step_size, low=1)  # torch divides by it on the first step
     return exponential_decay(base_lr, step_size, gamma, staircase=True)
 
 

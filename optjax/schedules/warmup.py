@@ -45,7 +45,7 @@ def add_warmup(
         >>> [float(s(t)) for t in range(6)]
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    w = _core.check_int("warmup_steps", warmup_steps, low=0)
+    w = _core.check_steps("warmup_steps", warmup_steps, low=0)
     validation.one_of("mode", mode, WARMUP_MODES)
     if peak_value is None:
         peak_value = float(schedule(0))

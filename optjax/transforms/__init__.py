@@ -29,6 +29,40 @@ __all__ = [
     "set_hyperparams",
 ]
 
+# --- optax names (issue 14) ---
+from optjax.transforms.averaging import (  # noqa: E402
+    ApplyEvery, EmaState, apply_every, ema, incremental_update, periodic_update,
+)
+from optjax.transforms.conditions import (  # noqa: E402
+    ConditionallyMaskState, ConditionallyTransformState, NonNegativeParamsState, ZeroNansState,
+    conditionally_mask, conditionally_transform, keep_params_nonnegative, skip_large_updates,
+    skip_not_finite, zero_nans,
+)
+from optjax.transforms.moments import (  # noqa: E402
+    ScaleByDistanceOverGradientsState, ScaleByRStdDevState, ScaleByRStdDevWithCountState,
+    scale_by_distance_over_gradients, scale_by_stddev,
+)
+from optjax.transforms.named import named_chain, stateless_with_tree_map  # noqa: E402
+from optjax.transforms.noise import AddNoiseState, add_noise  # noqa: E402
+from optjax.transforms.norms import (  # noqa: E402
+    adaptive_grad_clip, centralize, clip_by_block_rms, normalize_by_update_norm,
+    per_example_global_norm_clip, per_example_layer_norm_clip, safe_norm, safe_root_mean_squares,
+    scale_by_param_block_norm, scale_by_param_block_rms, unitwise_clip, unitwise_norm,
+)
+
+__all__ += [
+    "AddNoiseState", "ApplyEvery", "ConditionallyMaskState", "ConditionallyTransformState", "EmaState",
+    "NonNegativeParamsState", "ScaleByDistanceOverGradientsState", "ScaleByRStdDevState",
+    "ScaleByRStdDevWithCountState", "ZeroNansState", "adaptive_grad_clip", "add_noise", "apply_every",
+    "centralize", "clip_by_block_rms", "conditionally_mask", "conditionally_transform", "ema",
+    "incremental_update", "keep_params_nonnegative", "named_chain", "normalize_by_update_norm",
+    "per_example_global_norm_clip", "per_example_layer_norm_clip", "periodic_update", "safe_norm",
+    "safe_root_mean_squares", "scale_by_distance_over_gradients", "scale_by_param_block_norm",
+    "scale_by_param_block_rms", "scale_by_stddev", "skip_large_updates", "skip_not_finite",
+    "stateless_with_tree_map", "unitwise_clip", "unitwise_norm", "zero_nans",
+]
+# --- end optax names ---
+
 # --- scale and memory (issue 16) ---
 from optjax.transforms.low_precision import (  # noqa: E402
     KahanState,

@@ -69,7 +69,9 @@ def test_chunks_group_by_dtype_in_order_of_first_appearance():
     dts = [np.float32, np.float16, np.float32, np.float32, np.float32, np.float32, np.float16]
     ws = [mx.nd.zeros((2,), dtype=d) for d in dts]
     assert upd._chunks(ws) == [[0, 2, 3, 4], [5], [1, 6]]
-    assert mxopt.Updater(mx.optimizer.create("sgd", momentum=0.9))._chunks(ws) is None
+    # SGD aggregates like LARS; Adam (aggregate_num 0) makes one call per index
+    assert mxopt.Updater(mx.optimizer.create("sgd", momentum=0.9))._chunks(ws) == upd._chunks(ws)
+    assert mxopt.Updater(mx.optimizer.create("adam"))._chunks(ws) == [[j] for j in range(7)]
 
 
 def test_cur_lr_survives_states_round_trip(monkeypatch):

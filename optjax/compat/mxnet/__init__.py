@@ -17,12 +17,23 @@ from optjax.compat.mxnet.base import MXNetError  # noqa: F401
 from optjax.compat.mxnet import lr_scheduler, optimizer  # noqa: F401
 from optjax.compat.mxnet import initializer  # noqa: F401
 from optjax.compat.mxnet import gluon  # noqa: F401
+from optjax.compat.mxnet import symbol  # noqa: F401
+from optjax.compat.mxnet.symbol import naming as name  # noqa: F401
+from optjax.compat.mxnet.symbol.naming import AttrScope  # noqa: F401
+from optjax.compat.mxnet.symbol import executor  # noqa: F401
+from optjax.compat.mxnet import model  # noqa: F401
+from optjax.compat.mxnet import module  # noqa: F401
 from optjax.compat.mxnet import callback, io, kvstore, metric  # noqa: F401
+from optjax.compat.mxnet import runtime  # noqa: F401
 
 nd = ndarray
 init = initializer
 random = ndarray.random
+sym = symbol
+mod = module
+attribute = name
 kv = kvstore
 
 __all__ = ["nd", "ndarray", "autograd", "base", "cpu_shared", "num_gpus", "current_context", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
-           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore"]
+           "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore",
+           "sym", "symbol", "mod", "module", "model", "name", "attribute", "AttrScope", "executor", "runtime"]

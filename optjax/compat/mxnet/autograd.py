@@ -293,6 +293,18 @@ def _grads(heads, head_grads, variables=None):
     return var_list, fn(var_values, consts, cots), nodes
 
 
+def _device_groups(heads) -> list:
+    """Indices of ``heads`` grouped by the device holding each head's value."""
+    groups: dict = {}
+    for i, h in enumerate(heads):
+        try:
+            dev = next(iter(h._data.devices()))
+        except (AttributeError, StopIteration):
+            dev = None
+        groups.setdefault(dev, []).append(i)
+    return list(groups.values())
+
+
 def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: bool = True):
     """Compute the gradients of ``heads`` and write them into the variables' ``.grad``."""
     from optjax.compat.mxnet.ndarray.ndarray import NDArray
@@ -300,8 +312,16 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
         heads = [heads]
         head_grads = None if head_grads is None else (
             [head_grads] if isinstance(head_grads, NDArray) else head_grads)
+    heads = list(heads)
+    groups = _device_groups(heads)
+    if len(groups) > 1:  # data parallelism: one graph per device, each replayed on its device
+        for idx in groups:
+            backward([heads[i] for i in idx],
+                     None if head_grads is None else [head_grads[i] for i in idx],
+                     retain_graph=retain_graph, train_mode=train_mode)
+        return
     with _scope(False, train_mode):
-        var_list, grads, nodes = _grads(list(heads), head_grads)
+        var_list, grads, nodes = _grads(heads, head_grads)
     for v, g in zip(var_list, grads):
         if v._grad is None or v._grad_req in (None, "null"):
             continue

@@ -50,12 +50,14 @@ class Context:
         return f"{self.device_type}({self.device_id})"
 
     def __enter__(self):
-        self._old = Context._default_ctx
+        # a stack per instance: the same Context object may be entered again inside itself
+        # (a gluon block's forward inside its parent's, both on the input's context)
+        self.__dict__.setdefault("_olds", []).append(Context._default_ctx)
         Context._default_ctx = self
         return self
 
     def __exit__(self, *exc):
-        Context._default_ctx = self._old
+        Context._default_ctx = self._olds.pop()
 
     @staticmethod
     def default_ctx():

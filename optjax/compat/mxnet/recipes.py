@@ -52,15 +52,13 @@ from optjax.tree import tree_map_none
 CPP = "cpp"
 PYTHON = "python"
 
-# Class name (lower case, as MXNet's registry) -> (builder, clip convention).
+# Class name (lower case, as MXNet's registry) -> builder.
 RECIPES: dict[str, Callable[..., GradientTransformation]] = {}
-CLIP_PATH: dict[str, str] = {}
 
 
-def _register(name: str, path: str):
+def _register(name: str):
     def deco(fn):
         RECIPES[name] = fn
-        CLIP_PATH[name] = path
         return fn
     return deco
 
@@ -131,7 +129,7 @@ def build(
 # The classes. Each docstring gives MXNet's formula the chain reproduces.
 
 
-@_register("sgd", CPP)
+@_register("sgd")
 def sgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0):
     """``mom = mu*mom - lr*wd*w - lr*clip(rs*g); w += mom`` (``multi_sgd_mom_update``)."""
     validation.check("momentum", momentum, low=0.0, high=1.0)
@@ -142,20 +140,20 @@ def sgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0):
     return chain(*parts)
 
 
-@_register("ccsgd", CPP)
+@_register("ccsgd")
 def ccsgd(**kw):
     """``ccSGD`` is ``SGD``."""
     return sgd(**kw)
 
 
-@_register("nag", CPP)
+@_register("nag")
 def nag(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0):
     """``nag_mom_update`` with its aliasing: the stored momentum's wd term reads the updated weight."""
     return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
                  optjax.nag(learning_rate, momentum, weight_decay=wd, wd_on_updated_weight=True))
 
 
-@_register("rmsprop", CPP)
+@_register("rmsprop")
 def rmsprop(*, learning_rate, wd, rescale_grad, clip_gradient, gamma1=0.9, gamma2=0.9, epsilon=1e-8,
             centered=False, clip_weights=None):
     """``g' = clip(rs*g + wd*w)``; ``n = (1-g1) g'^2 + g1 n``; ``w -= lr g'/sqrt(n + eps)``
@@ -171,7 +169,7 @@ def rmsprop(*, learning_rate, wd, rescale_grad, clip_gradient, gamma1=0.9, gamma
     return chain(*parts)
 
 
-@_register("adam", CPP)
+@_register("adam")
 def adam(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999, epsilon=1e-8):
     """``g' = clip(rs*g + wd*w)``; ``w -= lr*sqrt(1-b2^t)/(1-b1^t) * m/(sqrt(v) + eps)``."""
     return chain(_rescale(rescale_grad), _decay(wd), mx_clip(clip_gradient, CPP),
@@ -179,7 +177,7 @@ def adam(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.9
                  optjax.scale_by_learning_rate(learning_rate))
 
 
-@_register("adagrad", PYTHON)
+@_register("adagrad")
 def adagrad(*, learning_rate, wd, rescale_grad, clip_gradient, eps=1e-7):
     """``g' = clip(rs*g)``; ``h += g'^2``; ``w -= lr*(g'/sqrt(h + eps) + wd*w)``."""
     return chain(_rescale(rescale_grad), mx_clip(clip_gradient, PYTHON),
@@ -187,7 +185,7 @@ def adagrad(*, learning_rate, wd, rescale_grad, clip_gradient, eps=1e-7):
                  optjax.scale_by_learning_rate(learning_rate))
 
 
-@_register("adadelta", PYTHON)
+@_register("adadelta")
 def adadelta(*, learning_rate, wd, rescale_grad, clip_gradient, rho=0.9, epsilon=1e-5):
     """``g' = clip(rs*g)``; AdaDelta's ``delta``; ``w -= delta + wd*w`` (no lr: MXNet ignores it).
 
@@ -198,14 +196,14 @@ def adadelta(*, learning_rate, wd, rescale_grad, clip_gradient, rho=0.9, epsilon
                  optjax.scale_by_adadelta(rho, epsilon), _decay(wd), optjax.scale(-1.0))
 
 
-@_register("adamax", PYTHON)
+@_register("adamax")
 def adamax(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999):
     """``g' = clip(rs*g + wd*w)``; ``u = max(b2 u, |g'|)``; ``w -= lr/(1-b1^t) * m/u`` (no eps)."""
     return chain(_rescale(rescale_grad), _decay(wd), mx_clip(clip_gradient, PYTHON),
                  optjax.scale_by_adamax(beta1, beta2, 0.0), optjax.scale_by_learning_rate(learning_rate))
 
 
-@_register("nadam", PYTHON)
+@_register("nadam")
 def nadam(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999, epsilon=1e-8,
           schedule_decay=0.004):
     """``g' = clip(rs*g + wd*w)``; Dozat's NAdam with ``m_schedule``.
@@ -219,7 +217,7 @@ def nadam(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.
                  optjax.scale_by_learning_rate(learning_rate))
 
 
-@_register("dcasgd", PYTHON)
+@_register("dcasgd")
 def dcasgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, lamda=0.04):
     """``g' = clip(rs*g)``; ``mom = -lr*(g' + wd*w + lamda*g'^2*(w - w_prev))``.
     ``momentum > 0`` crashes in MXNet; here it does what MXNet's code intends."""
@@ -227,14 +225,14 @@ def dcasgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, lamd
                  optjax.dcasgd(learning_rate, momentum, lamda, weight_decay=wd))
 
 
-@_register("sgld", PYTHON)
+@_register("sgld")
 def sgld(*, learning_rate, wd, rescale_grad, clip_gradient, key=None):
     """``g' = clip(rs*g)``; ``w += -lr/2*(g' + wd*w) + N(0, lr)``; needs ``key``."""
     return chain(_rescale(rescale_grad), mx_clip(clip_gradient, PYTHON),
                  optjax.sgld(learning_rate, weight_decay=wd, key=key))
 
 
-@_register("signum", CPP)
+@_register("signum")
 def signum(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.9, wd_lh=0.0):
     """``momentum > 0``: ``mom = mu mom - (1-mu)(wd w + clip(rs g)); w = (1-lr wd_lh) w + lr sign(mom)``.
     ``momentum == 0``: ``w = (1 - lr*wd)*w - lr*sign(g)``, ignoring rescale and clip (MXNet's signsgd)."""
@@ -244,14 +242,14 @@ def signum(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.9, wd_l
     return optjax.sign_sgd(learning_rate, weight_decay=wd)
 
 
-@_register("ftml", CPP)
+@_register("ftml")
 def ftml(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.6, beta2=0.999, epsilon=1e-8):
     """``g' = clip(rs*g + wd*w)`` then FTML (per-index ``t``)."""
     return chain(_rescale(rescale_grad), _decay(wd), mx_clip(clip_gradient, CPP),
                  optjax.ftml(learning_rate, beta1, beta2, epsilon))
 
 
-@_register("lbsgd", CPP)
+@_register("lbsgd")
 def lbsgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, warmup_strategy="linear",
           warmup_epochs=5, batch_scale=1, updates_per_epoch=32, begin_epoch=0, num_epochs=60):
     """Accumulate ``batch_scale`` grads, then ``sgd(_mom)_update`` with ``clip(rs * cum/bs)`` and
@@ -265,14 +263,14 @@ def lbsgd(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, warmu
                         clip_gradient=clip_gradient if clip_is_on(clip_gradient, CPP) else None)
 
 
-@_register("ftrl", CPP)
+@_register("ftrl")
 def ftrl(*, learning_rate, wd, rescale_grad, clip_gradient, lamda1=0.01, beta=1.0):
     """``g' = clip(rs*g)`` then FTRL with ``wd`` in the denominator."""
     return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
                  optjax.ftrl(learning_rate, lamda1, beta, weight_decay=wd))
 
 
-@_register("lamb", CPP)
+@_register("lamb")
 def lamb(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999, epsilon=1e-6,
          lower_bound=None, upper_bound=None, bias_correction=True):
     """``g' = clip(rs*g)``; ``r = m_hat/(sqrt(v_hat)+eps) + wd*w``; ``w -= lr*(|w|/|r|)*r``.
@@ -286,7 +284,7 @@ def lamb(*, learning_rate, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.9
 LARS_PLAIN_SUFFIXES = ("gamma", "beta", "bias")
 
 
-@_register("lars", CPP)
+@_register("lars")
 def lars(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, eta=0.001, eps=0.0,
          momentum_correction=True, param_name=None):
     """``lr_l = lr*eta*|w|/(|rs g| + wd |w| + eps)`` (plain ``lr`` if a norm is 0 or
@@ -309,7 +307,7 @@ def lars(*, learning_rate, wd, rescale_grad, clip_gradient, momentum=0.0, eta=0.
                              clip_gradient=clip_gradient if clip_is_on(clip_gradient, CPP) else None))
 
 
-@_register("groupadagrad", PYTHON)
+@_register("groupadagrad")
 def groupadagrad(*, learning_rate, wd, rescale_grad, clip_gradient, eps=1e-5):
     """``g' = clip(rs*g)``; ``h += mean(g'^2, axis=1)``; ``w -= lr*g'/sqrt(h + eps)``; wd must be 0."""
     v = validation.concrete_float(wd)
@@ -320,36 +318,103 @@ def groupadagrad(*, learning_rate, wd, rescale_grad, clip_gradient, eps=1e-5):
 
 
 # ---------------------------------------------------------------------------
-# Nadam's shared m_schedule, threaded through the state by the caller.
+# Operator-only rules (MXNet has these kernels but no optimizer class).
 
 
-def _find_nadam(state):
-    if isinstance(state, optjax.ScaleByNadamState):
-        return state
-    if isinstance(state, tuple):
-        for s in state:
-            found = _find_nadam(s)
-            if found is not None:
-                return found
-    return None
+def lamb_direction(*, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999, epsilon=1e-6):
+    """``lamb_update_phase1``: LAMB's direction ``m_hat/(sqrt(v_hat) + eps) + wd*w`` before
+    the trust ratio and the learning rate (the first pieces of :func:`lamb`)."""
+    return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
+                 optjax.scale_by_adam(beta1, beta2, epsilon), _decay(wd))
+
+
+def adamw(*, learning_rate, eta, wd, rescale_grad, clip_gradient, beta1=0.9, beta2=0.999,
+          epsilon=1e-8):
+    """``contrib.adamw_update``: ``g' = clip(rs*g)``; ``w -= eta*(lr*m_hat/(sqrt(v_hat) + eps)
+    + wd*w)``. (MXNet's kernel has no bias correction: its callers run it at a saturated
+    count, where ``m_hat = m``.)"""
+    return chain(_rescale(rescale_grad), mx_clip(clip_gradient, CPP),
+                 optjax.scale_by_adam(beta1, beta2, epsilon), optjax.scale(learning_rate),
+                 _decay(wd), optjax.scale(-eta))
+
+
+# ---------------------------------------------------------------------------
+# State by field name: how MXNet's state arrays (and the shim's shared values,
+# Nadam's m_schedule) enter and leave a recipe's state.
+
+
+def fields_of(state) -> dict:
+    """``{field name: value}`` of every NamedTuple field in a recipe's state (first wins)."""
+    out: dict = {}
+
+    def walk(s):
+        if isinstance(s, tuple) and hasattr(s, "_fields"):
+            for f in s._fields:
+                out.setdefault(f, getattr(s, f))
+                walk(getattr(s, f))
+        elif isinstance(s, (tuple, list)):
+            for x in s:
+                walk(x)
+
+    walk(state)
+    return out
+
+
+def with_fields(state, values: dict, count: Any = None):
+    """A copy of ``state`` whose NamedTuple fields named in ``values`` hold those values
+    (cast to the field's dtype) and whose ``count`` fields hold ``count`` (if given)."""
+    def put(old, new):
+        if old is None or getattr(old, "shape", None) is None:
+            return new
+        return jnp.broadcast_to(jnp.asarray(new, old.dtype), old.shape)
+
+    def walk(s):
+        if isinstance(s, tuple) and hasattr(s, "_fields"):
+            kw = {}
+            for f in s._fields:
+                v = getattr(s, f)
+                if f in values:
+                    kw[f] = put(v, values[f])
+                elif f == "count" and count is not None and v is not None:
+                    kw[f] = jnp.asarray(count, v.dtype)
+                else:
+                    kw[f] = walk(v)
+            return type(s)(**kw)
+        if isinstance(s, (tuple, list)):
+            return type(s)(walk(x) for x in s)
+        return s
+
+    return walk(state)
+
+
+def update(tx: GradientTransformation, weight, grad, values: dict, count: Any):
+    """``tx``'s update of ``weight`` from the state given by field ``values``.
+
+    The state is ``tx.init(weight)`` with the named fields replaced by ``values``
+    and every ``count`` by ``count`` (the number of earlier updates: MXNet's
+    per-index count minus one); under ``jax.jit`` the discarded initial values
+    cost nothing. Returns ``(update, {field: new value})`` for the same fields.
+    """
+    state = with_fields(tx.init(weight), values, count)
+    upd, state = tx.update(grad, state, weight)
+    new = fields_of(state)
+    return upd, {f: new[f] for f in values}
+
+
+def step(tx: GradientTransformation, weight, grad, values: dict, count: Any):
+    """:func:`update`, applied: ``(new weight, {field: new value})``."""
+    upd, new = update(tx, weight, grad, values, count)
+    return (weight + upd).astype(weight.dtype), new
 
 
 def get_m_schedule(state) -> Any:
     """The ``mu_product`` (MXNet's ``m_schedule``) of a Nadam recipe's state."""
-    s = _find_nadam(state)
-    if s is None:
+    found = fields_of(state)
+    if "mu_product" not in found:
         raise ValueError("no Nadam state in this state")
-    return s.mu_product
+    return found["mu_product"]
 
 
 def set_m_schedule(state, value) -> Any:
     """A copy of a Nadam recipe's state whose ``mu_product`` is ``value``."""
-    def walk(s):
-        if isinstance(s, optjax.ScaleByNadamState):
-            return s._replace(mu_product=jnp.asarray(value, jnp.float32) + jnp.zeros_like(s.mu_product))
-        if isinstance(s, tuple) and not hasattr(s, "_fields"):
-            return tuple(walk(x) for x in s)
-        if isinstance(s, tuple):
-            return type(s)(*[walk(x) for x in s])
-        return s
-    return walk(state)
+    return with_fields(state, {"mu_product": jnp.asarray(value, jnp.float32)})

@@ -1,15 +1,14 @@
 """Safe save/load of optimizer states: ``.npz`` arrays + JSON metadata, no pickle.
 
 ``dumps(states, optimizer=None) -> bytes`` writes an npz archive (loaded with
-``allow_pickle=False``) holding every state leaf as an array and a JSON
-document describing the indices, the number of leaves of each index and,
-optionally, the optimizer's plain settings and counters (lr, wd, multipliers,
-``num_update``, per-index counts, Nadam's ``m_schedule``, the scheduler's
-class and attributes). Loading never runs code from the file: the optimizer
-and scheduler classes are looked up by name among the registered/defined
-classes and their plain attributes are restored; state arrays are poured
-back into the structure the optimizer's ``create_state`` builds for the
-weight when the index is next updated.
+``allow_pickle=False``) holding every state array and a JSON document giving
+each index's structure as MXNet's ``create_state`` made it (None, an array, a
+tuple or list of those) and, optionally, the optimizer's plain settings and
+counters (lr, wd, multipliers, ``num_update``, per-index counts, Nadam's
+``m_schedule``, the scheduler's class and attributes). Loading never runs code
+from the file: the optimizer and scheduler classes are looked up by name
+among the registered/defined classes and their plain attributes are restored;
+the states come back as NDArrays in the same structure.
 """
 
 from __future__ import annotations
@@ -17,17 +16,9 @@ from __future__ import annotations
 import io
 import json
 
-import jax
 import numpy as np
 
-FORMAT = "optjax.compat.mxnet.states/1"
-
-
-class Pending:
-    """Leaves loaded from a file, not yet given their structure (no weight seen yet)."""
-
-    def __init__(self, leaves):
-        self.leaves = leaves
+FORMAT = "optjax.compat.mxnet.states/2"
 
 
 class _Skip(Exception):
@@ -46,6 +37,9 @@ def _enc(v):
         return {"__tuple__": [_enc(x) for x in v]}
     if isinstance(v, dict):
         return {"__dict__": [[_enc(k), _enc(x)] for k, x in v.items()]}
+    if hasattr(v, "asnumpy"):  # an NDArray kept on the optimizer (LBSGD's cumgrads)
+        a = v.asnumpy()
+        return {"__ndarray__": a.tolist(), "dtype": a.dtype.name, "shape": list(a.shape)}
     if isinstance(v, LRScheduler):
         attrs = {}
         for k, x in v.__dict__.items():
@@ -75,6 +69,10 @@ def _dec(v):
             return tuple(_dec(x) for x in v["__tuple__"])
         if "__dict__" in v:
             return {_hashable(_dec(k)): _dec(x) for k, x in v["__dict__"]}
+        if "__ndarray__" in v:
+            from optjax.compat.mxnet.ndarray import array
+            a = np.asarray(v["__ndarray__"], v["dtype"]).reshape(v["shape"])
+            return array(a, dtype=a.dtype)
         if "__scheduler__" in v:
             classes = _subclasses(LRScheduler)
             name = v["__scheduler__"]
@@ -92,18 +90,43 @@ def _hashable(k):
     return tuple(k) if isinstance(k, list) else k
 
 
+def _structure(state, arrays: dict):
+    """JSON for one index's state, its arrays appended to ``arrays`` as ``a<n>``."""
+    if state is None:
+        return None
+    if isinstance(state, (tuple, list)):
+        return {"tuple" if isinstance(state, tuple) else "list":
+                [_structure(s, arrays) for s in state]}
+    if not hasattr(state, "asnumpy"):
+        raise TypeError(f"cannot save a state of type {type(state).__name__} (NDArrays, tuples, "
+                        "lists and None can be saved)")
+    name = f"a{len(arrays)}"
+    arrays[name] = state.asnumpy()
+    return name
+
+
+def _rebuild(spec, z):
+    from optjax.compat.mxnet.ndarray import array
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        value = z[spec]
+        return array(value, dtype=value.dtype)
+    if isinstance(spec, dict) and len(spec) == 1 and ("tuple" in spec or "list" in spec):
+        kind, items = next(iter(spec.items()))
+        items = [_rebuild(s, z) for s in items]
+        return tuple(items) if kind == "tuple" else items
+    raise ValueError(f"malformed states metadata: {spec!r}")
+
+
 def dumps(states: dict, optimizer=None) -> bytes:
-    arrays = {}
+    """The states (index -> None/NDArray/tuple) and optionally the optimizer, as bytes."""
+    arrays: dict = {}
     entries = []
-    n = 0
     for idx, st in states.items():
-        leaves = st.leaves if isinstance(st, Pending) else jax.tree_util.tree_leaves(st)
         if not isinstance(idx, (int, str)):
             raise TypeError(f"state index must be int or str, got {idx!r}")
-        entries.append({"index": idx, "leaves": len(leaves)})
-        for leaf in leaves:
-            arrays[f"a{n}"] = np.asarray(leaf)
-            n += 1
+        entries.append({"index": idx, "state": _structure(st, arrays)})
     meta = {"format": FORMAT, "states": entries}
     if optimizer is not None:
         attrs = {}
@@ -122,21 +145,21 @@ def dumps(states: dict, optimizer=None) -> bytes:
 
 
 def loads(data: bytes, optimizer_base):
-    """``(index -> list of arrays, optimizer or None)`` from :func:`dumps`'s bytes."""
+    """``(index -> state of NDArrays, optimizer or None)`` from :func:`dumps`'s bytes, or
+    from a ``.states`` pickle written by MXNet itself (read by
+    :mod:`optjax.compat.mxnet.legacy_pickle`, which never runs code from the file)."""
     if isinstance(data, str):
         raise TypeError("set_states expects the bytes written by get_states")
+    if not bytes(data[:2]) == b"PK":  # not an npz archive: MXNet's pickle
+        return _from_mxnet(bytes(data), optimizer_base)
     try:
         z = np.load(io.BytesIO(data), allow_pickle=False)
         meta = json.loads(str(z["__meta__"][()]))
     except Exception as e:  # noqa: BLE001
-        raise ValueError("not an optjax MXNet-shim states file (MXNet's own pickled states "
-                         "cannot be read without MXNet)") from e
+        raise ValueError("not a states file written by the shim's get_states") from e
     if meta.get("format") != FORMAT:
         raise ValueError(f"unknown states format {meta.get('format')!r}")
-    out, n = {}, 0
-    for e in meta["states"]:
-        out[e["index"]] = [z[f"a{n + j}"] for j in range(e["leaves"])]
-        n += e["leaves"]
+    out = {e["index"]: _rebuild(e["state"], z) for e in meta["states"]}
     opt = None
     if "optimizer" in meta:
         classes = _subclasses(optimizer_base)
@@ -152,16 +175,43 @@ def loads(data: bytes, optimizer_base):
     return out, opt
 
 
-def restore(template, leaves, index):
-    """``template``'s structure (a fresh ``create_state``) filled with the loaded ``leaves``."""
-    flat, treedef = jax.tree_util.tree_flatten(template)
-    if len(flat) != len(leaves):
-        raise ValueError(f"state of index {index!r}: file has {len(leaves)} arrays, the optimizer "
-                         f"expects {len(flat)}")
-    new = []
-    for t, l in zip(flat, leaves):
-        if tuple(np.shape(t)) != tuple(l.shape):
-            raise ValueError(f"state of index {index!r}: shape {l.shape} in the file, "
-                             f"{np.shape(t)} expected")
-        new.append(jax.numpy.asarray(l, dtype=getattr(t, "dtype", None)))
-    return jax.tree_util.tree_unflatten(treedef, new)
+def _from_mxnet(data: bytes, optimizer_base):
+    """MXNet's pickled states as the shim's: NDArrays in the same structure; the dumped
+    optimizer (and its scheduler) as the shim's class of the same name with the pickled
+    attributes."""
+    from optjax.compat.mxnet import legacy_pickle
+    from optjax.compat.mxnet.lr_scheduler import LRScheduler
+    from optjax.compat.mxnet.ndarray import array
+
+    loaded = legacy_pickle.load_states(data)
+
+    def value(v):
+        if isinstance(v, np.ndarray):
+            return array(v, dtype=v.dtype)
+        if isinstance(v, np.generic):
+            return v.item()
+        if isinstance(v, tuple):
+            return tuple(value(x) for x in v)
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        if isinstance(v, dict):
+            return {k: value(x) for k, x in v.items()}
+        if isinstance(v, legacy_pickle.PickledObject):
+            base = LRScheduler if v.module == "mxnet.lr_scheduler" else optimizer_base
+            classes = _subclasses(base)
+            if v.name not in classes:
+                raise ValueError(f"states file names an MXNet class {v.qualname!r} the shim "
+                                 "does not have")
+            obj = classes[v.name].__new__(classes[v.name])
+            obj.__dict__.update({k: value(x) for k, x in v.attrs.items()})
+            return obj
+        return v
+
+    states = {k: value(v) for k, v in loaded.states.items()}
+    opt = None
+    if loaded.optimizer is not None:
+        opt = value(loaded.optimizer)
+        opt.param_dict = {}
+        opt.sym_info = ()
+        opt._index_update_count = opt._all_index_update_counts.setdefault(0, {})
+    return states, opt

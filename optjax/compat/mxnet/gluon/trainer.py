@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import warnings
 
+import jax
+
 from optjax.compat.mxnet import optimizer as opt
 from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict
 
@@ -99,18 +101,21 @@ class Trainer:
         self._allreduce_grads()
 
     def _allreduce_grads(self):
+        """Sum each gradient over its contexts and give every context the sum
+        (``kvstore='device'``): the copies are summed on the first context's device."""
         if len(self._contexts) <= 1:
             return
         for param in self._params:
             if param.grad_req == "null":
                 continue
             grads = param.list_grad()
+            first = param.list_ctx()[0].jax_device
             total = grads[0]._data
             for g in grads[1:]:
-                total = total + g._data
-            for g in grads:
+                total = total + jax.device_put(g._data, first)
+            for g, ctx in zip(grads, param.list_ctx()):
                 fresh = g._fresh_grad
-                g._data = total
+                g._data = jax.device_put(total, ctx.jax_device)
                 g._fresh_grad = fresh
 
     def update(self, batch_size, ignore_stale_grad=False):

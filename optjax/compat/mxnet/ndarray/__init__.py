@@ -8,6 +8,7 @@ The NDArray class is in :mod:`.ndarray`; every operator of the registry
 from optjax.compat.mxnet import ops as _ops  # noqa: F401  (registers the operators)
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ndarray import linalg, random
+from optjax.compat.mxnet.ndarray import contrib
 from optjax.compat.mxnet.ndarray.creation import (arange, array, empty, eye, full, full_like,
                                                   linspace, ones, ones_like, zeros, zeros_like)
 from optjax.compat.mxnet.ndarray.ndarray import NDArray, from_jax, unwrap
@@ -73,7 +74,7 @@ _OPERATORS = _define_all(globals())
 
 __all__ = ["NDArray", "MXNetError", "array", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "random", "linalg", "save", "load",
-           "load_frombuffer", "waitall", "add", "subtract", "multiply", "divide", "true_divide",
+           "load_frombuffer", "waitall", "contrib", "add", "subtract", "multiply", "divide", "true_divide",
            "modulo", "power", "maximum", "minimum", "equal", "not_equal", "greater",
            "greater_equal", "lesser", "lesser_equal", "logical_and", "logical_or", "logical_xor",
            "hypot", "random_normal", "random_uniform", *_OPERATORS]

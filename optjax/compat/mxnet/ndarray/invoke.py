@@ -21,7 +21,9 @@ from optjax.compat.mxnet.ndarray.ndarray import NDArray, _assign, from_jax
 
 __all__ = ["invoke", "hashable", "DYNAMIC_ATTRS"]
 
-DYNAMIC_ATTRS = frozenset({"scalar", "a_min", "a_max"})
+# Optimizer update operators (ops/optimizer_updates.py) take a new lr, wd, rescale_grad,
+# eta and step t on every call.
+DYNAMIC_ATTRS = frozenset({"scalar", "a_min", "a_max", "lr", "wd", "rescale_grad", "eta", "t"})
 _NO_JIT = frozenset({"_getitem", "_getitem_array", "_copy"})
 
 
@@ -73,6 +75,12 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
     result = fn(*arrays, **dynamic)
 
     ctx = _first_ctx(inputs)
+    mutates = getattr(op, "mutates", None)  # inputs the operator updates in place
+    if mutates is not None:
+        result, new_values = result
+        for pos, value in zip(mutates(len(inputs), **dict(static)), new_values):
+            if inputs[pos] is not None:
+                inputs[pos]._data = value.astype(inputs[pos]._store.value.dtype)
     if op.aux:
         result, new_aux = result
         if dict(static).get("is_train", False) or any(

@@ -63,9 +63,13 @@ def unwrap(x):
 
 
 def _place(value, ctx: Context | None):
-    if ctx is None:
+    """``value`` committed to ``ctx``'s device (the default context's when None).
+
+    Every NDArray the front end creates is committed, so compiled functions see the
+    same argument placement on every call and compile once."""
+    if isinstance(value, jax.core.Tracer):
         return value
-    return jax.device_put(value, ctx.jax_device) if not isinstance(value, jax.core.Tracer) else value
+    return jax.device_put(value, (ctx or current_context()).jax_device)
 
 
 def from_jax(value, ctx: Context | None = None) -> "NDArray":

@@ -1,0 +1,598 @@
+"""``mx.gluon.Block`` / ``HybridBlock``: MXNet 1.9.1's model containers on JAX.
+
+A ``Block`` runs its ``forward`` eagerly on NDArrays (every operator call goes
+through the operator registry and is recorded by ``mx.autograd``). A
+``HybridBlock`` writes ``hybrid_forward(F, x, *args, **params)`` where ``F`` is
+``mx.nd`` and ``params`` are its Parameters' data. Naming follows MXNet:
+``Dense`` blocks created outside any scope are ``dense0_``, ``dense1_``...; a
+child created inside ``with self.name_scope():`` gets the parent's prefix.
+
+Deferred initialization: a Parameter with unknown dimensions (``Dense(10)``
+without ``in_units``) gets its shape at the block's first forward pass, from the
+operator's ``param_shapes`` rule in the registry; the same first pass checks
+the shapes of already-initialized Parameters, so a mismatch names the layer,
+the parameter and both shapes.
+
+``hybridize()`` compiles the whole forward with ``jax.jit``: the compiled
+function takes ``(parameter values, inputs, PRNG key, is_train)`` and returns
+``(outputs, updated auxiliary values)``; inside it ``Parameter.data()`` returns
+NDArrays over the traced values and random operators draw from the key. The
+updated auxiliary values (``BatchNorm``'s moving statistics) are written back
+after the call. When autograd is recording, the compiled call also returns its
+VJP residuals (``jax.vjp`` inside the ``jax.jit``) and is recorded as one tape
+entry whose gradient applies them, so ``backward`` gives the imperative numbers
+without running the forward again (first-order only: a second-order
+``autograd.grad`` through a hybridized block raises ``MXNetError``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import warnings
+from collections import OrderedDict, defaultdict
+
+import jax
+import numpy as np
+
+from optjax.compat.mxnet import autograd
+from optjax.compat.mxnet import initializer as _init
+from optjax.compat.mxnet import ndarray as nd
+from optjax.compat.mxnet.context import current_context
+from optjax.compat.mxnet.gluon.compiled import replay_with_residuals, vjp_with_aux
+from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
+from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
+from optjax.compat.mxnet.gluon.utils import HookHandle
+from optjax.compat.mxnet.ndarray import random as _random
+
+__all__ = ["Block", "HybridBlock"]
+
+
+# -- naming ------------------------------------------------------------------------------
+
+class _NameManager(threading.local):
+    """MXNet's global name counter: ``dense0``, ``dense1``, ``conv0``... per hint."""
+
+    def __init__(self):
+        self.counter = {}
+
+    def get(self, hint: str) -> str:
+        n = self.counter.get(hint, 0)
+        self.counter[hint] = n + 1
+        return "%s%d" % (hint, n)
+
+
+_names = _NameManager()
+
+
+class _BlockScope:
+    """The scope collecting child Blocks created inside ``with block.name_scope():``."""
+
+    _current = threading.local()
+
+    def __init__(self, block):
+        self._block = block
+        self._counter = {}
+        self._old_scope = None
+
+    @staticmethod
+    def create(prefix, params, hint):
+        """The prefix and ParameterDict of a new Block."""
+        current = getattr(_BlockScope._current, "value", None)
+        if current is None:
+            if prefix is None:
+                prefix = _names.get(hint) + "_"
+            params = ParameterDict(prefix) if params is None else ParameterDict(params.prefix,
+                                                                                params)
+            return prefix, params
+        if prefix is None:
+            count = current._counter.get(hint, 0)
+            prefix = "%s%d_" % (hint, count)
+            current._counter[hint] = count + 1
+        if params is None:
+            parent = current._block.params
+            params = ParameterDict(parent.prefix + prefix, parent._shared)
+        else:
+            params = ParameterDict(params.prefix, params)
+        return current._block.prefix + prefix, params
+
+    def __enter__(self):
+        if self._block._empty_prefix:
+            return self
+        self._old_scope = getattr(_BlockScope._current, "value", None)
+        _BlockScope._current.value = self
+        return self
+
+    def __exit__(self, ptype, value, trace):
+        if self._block._empty_prefix:
+            return
+        _BlockScope._current.value = self._old_scope
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+class _Mode(threading.local):
+    imperative = 0  # > 0 while a compiled forward is traced (children run their plain forward)
+
+
+_mode = _Mode()
+
+
+def _first_ctx(args):
+    for a in args:
+        if isinstance(a, nd.NDArray):
+            return a.context
+        if isinstance(a, (list, tuple)):
+            c = _first_ctx(a)
+            if c is not None:
+                return c
+    return None
+
+
+def _flatten(args):
+    """Nested lists/tuples of NDArrays (or None) -> (flat list, format)."""
+    if args is None or isinstance(args, nd.NDArray):
+        return [args], 0
+    if isinstance(args, (list, tuple)):
+        flat, fmts = [], []
+        for a in args:
+            f, fmt = _flatten(a)
+            flat.extend(f)
+            fmts.append(fmt)
+        return flat, (type(args), tuple(fmts))
+    raise ValueError(f"HybridBlock inputs and outputs must be NDArrays or (nested) lists of "
+                     f"them, got {type(args).__name__}")
+
+
+def _regroup(flat, fmt):
+    """The inverse of :func:`_flatten` (consumes ``flat`` from the front)."""
+    if fmt == 0:
+        return flat.pop(0)
+    kind, fmts = fmt
+    return kind(_regroup(flat, f) for f in fmts)
+
+
+def _indent(s_, num_spaces):
+    s = s_.split("\n")
+    if len(s) == 1:
+        return s_
+    first = s.pop(0)
+    return first + "\n" + "\n".join((num_spaces * " ") + line for line in s)
+
+
+# -- Block -------------------------------------------------------------------------------
+
+class Block:
+    """Base class of every layer and model (MXNet 1.9.1's ``gluon.Block``).
+
+    Subclasses create children and Parameters in ``__init__`` (inside
+    ``with self.name_scope():``) and define ``forward``.
+
+    Example:
+      >>> from optjax.compat.mxnet import gluon, nd
+      >>> class Model(gluon.Block):
+      ...     def __init__(self, **kwargs):
+      ...         super().__init__(**kwargs)
+      ...         with self.name_scope():
+      ...             self.dense = gluon.nn.Dense(2, in_units=3)
+      ...     def forward(self, x):
+      ...         return self.dense(x).relu()
+      >>> m = Model(prefix="model_")
+      >>> m.initialize()
+      >>> sorted(m.collect_params().keys())
+      ['model_dense0_bias', 'model_dense0_weight']
+      >>> m(nd.ones((4, 3))).shape
+      (4, 2)
+    """
+
+    def __init__(self, prefix=None, params=None):
+        self._empty_prefix = prefix == ""
+        self._prefix, self._params = _BlockScope.create(prefix, params, self._alias())
+        self._name = self._prefix[:-1] if self._prefix.endswith("_") else self._prefix
+        self._scope = _BlockScope(self)
+        self._children = OrderedDict()
+        self._reg_params = {}
+        self._forward_hooks = OrderedDict()
+        self._forward_pre_hooks = OrderedDict()
+
+    def __repr__(self):
+        s = "{name}(\n{modstr}\n)"
+        modstr = "\n".join("  ({key}): {block}".format(key=key, block=_indent(repr(block), 2))
+                           for key, block in self.__dict__.items() if isinstance(block, Block))
+        return s.format(name=self.__class__.__name__, modstr=modstr)
+
+    def __setattr__(self, name, value):
+        """Registers Blocks and Parameters assigned as attributes."""
+        if hasattr(self, name):
+            existing = getattr(self, name)
+            if isinstance(existing, (Parameter, Block)) and not isinstance(value, type(existing)):
+                raise TypeError("Changing attribute type for {name} from {type1} to {type2}"
+                                "is not allowed.".format(name=name, type1=type(existing),
+                                                         type2=type(value)))
+        if isinstance(value, Block):
+            self.register_child(value, name)
+        elif isinstance(value, Parameter):
+            assert name not in self._reg_params, \
+                "Overriding Parameter attribute %s is not allowed. If you want to share " \
+                "parameters between blocks, please set 'params' at Block construction instead."
+            self._reg_params[name] = value
+        super().__setattr__(name, value)
+
+    def _check_container_with_block(self):
+        children = set(id(c) for c in self._children.values())
+
+        def unregistered(data):
+            if isinstance(data, (list, tuple)):
+                return any(unregistered(e) for e in data)
+            if isinstance(data, dict):
+                return any(unregistered(v) for v in data.values())
+            return isinstance(data, Block) and id(data) not in children
+
+        for k, v in self.__dict__.items():
+            if isinstance(v, (list, tuple, dict)) and not (k.startswith("__") or k == "_children"):
+                if unregistered(v):
+                    warnings.warn('"{name}" is an unregistered container with Blocks. Note that '
+                                  "Blocks inside the list, tuple or dict will not be registered "
+                                  "automatically. Make sure to register them using "
+                                  "register_child() or switching to "
+                                  "nn.Sequential/nn.HybridSequential instead. ".format(
+                                      name=self.__class__.__name__ + "." + k), stacklevel=3)
+
+    def _alias(self):
+        return self.__class__.__name__.lower()
+
+    @property
+    def prefix(self):
+        return self._prefix
+
+    @property
+    def name(self):
+        return self._name
+
+    def name_scope(self):
+        """``with block.name_scope():`` children created inside get this block's prefix."""
+        return self._scope
+
+    @property
+    def params(self):
+        """This Block's own ParameterDict (not its children's)."""
+        return self._params
+
+    def collect_params(self, select=None):
+        """A ParameterDict of this Block's and its children's Parameters, those whose names
+        match the regular expression ``select`` if given."""
+        self._check_container_with_block()
+        ret = ParameterDict(self._params.prefix)
+        if not select:
+            ret.update(self.params)
+        else:
+            pattern = re.compile(select)
+            ret.update({name: value for name, value in self.params.items()
+                        if pattern.match(name)})
+        for cld in self._children.values():
+            ret.update(cld.collect_params(select=select))
+        return ret
+
+    def _collect_params_with_prefix(self, prefix=""):
+        if prefix:
+            prefix += "."
+        ret = {prefix + key: val for key, val in self._reg_params.items()}
+        for name, child in self._children.items():
+            ret.update(child._collect_params_with_prefix(prefix + name))
+        return ret
+
+    def save_parameters(self, filename, deduplicate=False):
+        """Write the Parameters to ``filename`` in MXNet's binary format, named by structure
+        (``0.weight``, ``features.1.bias``) as MXNet 1.9.1 does."""
+        params = self._collect_params_with_prefix()
+        if deduplicate:
+            reverse_params = {v: k for k, v in params.items()}
+            params = {v: k for k, v in reverse_params.items()}
+        nd.save(filename, {key: val._reduce() for key, val in params.items()})
+
+    def save_params(self, filename):
+        warnings.warn("save_params is deprecated. Please use save_parameters.")
+        self.collect_params().save(filename, strip_prefix=self.prefix)
+
+    def load_parameters(self, filename, ctx=None, allow_missing=False, ignore_extra=False,
+                        cast_dtype=False, dtype_source="current"):
+        """Load Parameters written by :meth:`save_parameters` (or by ``collect_params().save``).
+
+        Every name, shape and dtype is checked before any Parameter changes.
+        """
+        loaded = nd.load(filename)
+        if not isinstance(loaded, dict):
+            raise ValueError(f"'{filename}' holds a list of arrays, not named parameters")
+        params = self._collect_params_with_prefix()
+        if not loaded and not params:
+            return
+        if not any("." in i for i in loaded.keys()):
+            del loaded
+            self.collect_params().load(filename, ctx, allow_missing, ignore_extra, self.prefix,
+                                       cast_dtype=cast_dtype, dtype_source=dtype_source)
+            return
+        if not allow_missing:
+            params_inv = defaultdict(list)
+            for k, v in params.items():
+                params_inv[v].append(k)
+            for name, param in params.items():
+                assert any(p in loaded for p in params_inv[param]), \
+                    "Parameter '%s' is missing in file '%s', which contains parameters: %s. " \
+                    "Set allow_missing=True to ignore missing parameters." % (
+                        name, filename, _brief(loaded.keys()))
+        todo = []
+        for name in loaded:
+            if not ignore_extra and name not in params:
+                raise ValueError(
+                    "Parameter '%s' loaded from file '%s' is not present in ParameterDict, "
+                    "which contains parameters %s. Set ignore_extra=True to ignore. " % (
+                        name, filename, _brief(params.keys())))
+            if name in params:
+                params[name]._check_load(loaded[name], cast_dtype)
+                todo.append((params[name], loaded[name]))
+        for param, value in todo:
+            param._load_init(value, ctx, cast_dtype=cast_dtype, dtype_source=dtype_source)
+
+    def load_params(self, filename, ctx=None, allow_missing=False, ignore_extra=False):
+        warnings.warn("load_params is deprecated. Please use load_parameters.")
+        self.load_parameters(filename, ctx, allow_missing, ignore_extra)
+
+    def register_child(self, block, name=None):
+        """Register ``block`` as a child (attributes that are Blocks are registered already)."""
+        if name is None:
+            name = str(len(self._children))
+        self._children[name] = block
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(block, inputs)`` runs before each ``forward``."""
+        handle = HookHandle()
+        handle.attach(self._forward_pre_hooks, hook)
+        return handle
+
+    def register_forward_hook(self, hook):
+        """``hook(block, inputs, outputs)`` runs after each ``forward``."""
+        handle = HookHandle()
+        handle.attach(self._forward_hooks, hook)
+        return handle
+
+    def apply(self, fn):
+        """Apply ``fn(block)`` to every child (recursively), then to this block."""
+        for cld in self._children.values():
+            cld.apply(fn)
+        fn(self)
+        return self
+
+    def initialize(self, init=_init.Uniform(), ctx=None, verbose=False, force_reinit=False):
+        """``collect_params().initialize(...)``: ``init`` for Parameters without their own."""
+        self.collect_params().initialize(init, ctx, verbose, force_reinit)
+
+    def hybridize(self, active=True, **kwargs):
+        """Hybridize every HybridBlock child (a plain Block itself stays imperative)."""
+        for cld in self._children.values():
+            cld.hybridize(active, **kwargs)
+
+    def cast(self, dtype):
+        """Cast every Parameter (and child's) to ``dtype``."""
+        for child in self._children.values():
+            child.cast(dtype)
+        for _, param in self.params.items():
+            param.cast(dtype)
+
+    def zero_grad(self):
+        self.collect_params().zero_grad()
+
+    def __call__(self, *args):
+        for hook in self._forward_pre_hooks.values():
+            hook(self, args)
+        out = self.forward(*args)
+        for hook in self._forward_hooks.values():
+            hook(self, args, out)
+        return out
+
+    def forward(self, *args):
+        """The computation; override it."""
+        raise NotImplementedError
+
+    def summary(self, *inputs):
+        """Print each child's output shape and parameter count for ``inputs``."""
+        rows = []
+
+        def hook(block, _, out):
+            shapes = [o.shape for o in _flatten(out)[0] if o is not None]
+            n = sum(int(np.prod(p.shape)) for p in block.params.values() if p.shape)
+            rows.append((f"{block.__class__.__name__}-{len(rows) + 1}", shapes, n))
+
+        handles = []
+        self.apply(lambda b: handles.append(b.register_forward_hook(hook)))
+        try:
+            self(*inputs)
+        finally:
+            for h in handles:
+                h.detach()
+        for name, shapes, n in rows:
+            print(f"{name:>30} {str(shapes):>30} {n:>12}")
+
+
+class HybridBlock(Block):
+    """A Block whose computation is ``hybrid_forward(F, x, *args, **params)`` and can be
+    compiled with ``hybridize()`` (``jax.jit``).
+
+    Example:
+      >>> from optjax.compat.mxnet import gluon, nd
+      >>> class Scale(gluon.HybridBlock):
+      ...     def __init__(self, **kwargs):
+      ...         super().__init__(**kwargs)
+      ...         with self.name_scope():
+      ...             self.w = self.params.get("w", shape=(1,), init="ones")
+      ...     def hybrid_forward(self, F, x, w):
+      ...         return F.broadcast_mul(x, w) * 2
+      >>> s = Scale()
+      >>> s.initialize()
+      >>> s.hybridize()
+      >>> s(nd.ones((2,))).asnumpy().tolist()
+      [2.0, 2.0]
+    """
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._active = False
+        self._flags = []
+        self._checked = False
+        self._cached = None
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if isinstance(value, HybridBlock):
+            self._clear_cached_op()
+
+    def register_child(self, block, name=None):
+        if not isinstance(block, HybridBlock):
+            raise ValueError(
+                "Children of HybridBlock must also be HybridBlock, but %s has type %s. If you "
+                "are using Sequential, please try HybridSequential instead." % (
+                    str(block), str(type(block))))
+        super().register_child(block, name)
+        self._clear_cached_op()
+
+    def _clear_cached_op(self):
+        self._cached = None
+
+    def hybridize(self, active=True, backend=None, clear=True, static_alloc=False,
+                  static_shape=False, inline_limit=2, forward_bulk_size=None,
+                  backward_bulk_size=None, **kwargs):
+        """Compile the forward (and its backward) with ``jax.jit`` from the next call on.
+
+        ``static_alloc``/``static_shape`` are accepted; XLA allocates statically anyway.
+        """
+        if backend is not None:
+            raise NotImplementedError("hybridize(backend=...) is not supported by the optjax shim")
+        self._active = active
+        self._flags = [("static_alloc", static_alloc), ("static_shape", static_shape),
+                       ("inline_limit", inline_limit)]
+        if clear:
+            self._clear_cached_op()
+        if active and (self._forward_hooks or self._forward_pre_hooks):
+            warnings.warn('"{block}" is being hybridized while still having forward hook/'
+                          'pre-hook. If "{block}" is a child of HybridBlock, the hooks will not '
+                          "take effect.".format(block=self))
+        super().hybridize(active, static_alloc=static_alloc, static_shape=static_shape,
+                          inline_limit=inline_limit)
+
+    def cast(self, dtype):
+        self._clear_cached_op()
+        super().cast(dtype)
+
+    def infer_shape(self, *args):
+        """Complete deferred Parameter shapes from the inputs (runs one forward pass)."""
+        with autograd.pause(False):
+            self._imperative_call(args)
+
+    def export(self, path, epoch=0, remove_amp_cast=True):
+        """MXNet writes ``path-symbol.json`` and ``path-%04d.params``; the symbol file needs
+        the ``mx.sym`` front end, which this block does not build."""
+        raise NotImplementedError(
+            "HybridBlock.export needs the symbol graph of the block (mx.sym front end), which "
+            "the optjax gluon shim does not build; save the weights with save_parameters and "
+            "rebuild the block in code")
+
+    # -- the imperative forward -------------------------------------------------------------
+    def forward(self, x, *args):
+        """Run ``hybrid_forward`` with ``F = mx.nd`` (compiled when hybridized)."""
+        if isinstance(x, nd.NDArray) or (x is None and args) or isinstance(x, (list, tuple)):
+            if self._active and not _mode.imperative:
+                return self._call_cached_op(x, *args)
+            return self._forward_nd(x, *args)
+        raise ValueError("In HybridBlock, there must be one NDArray in the input (mx.sym "
+                         f"inputs go through the symbol front end), got {type(x).__name__}")
+
+    def _forward_nd(self, x, *args):
+        ctx = _first_ctx((x,) + args) or current_context()
+        with ctx:
+            params, first = {}, not self._checked
+            for k, p in self._reg_params.items():
+                if p._is_deferred():
+                    params[k], first = Pending(p), True
+                else:
+                    params[k] = p.data(ctx)
+            if not first:
+                return self.hybrid_forward(nd, x, *args, **params)
+            F = FirstPassF(self, {p: params[k] for k, p in self._reg_params.items()}, ctx)
+            out = self.hybrid_forward(F, x, *args, **params)
+            self._checked = not any(p._is_deferred() for p in self._reg_params.values())
+            return out
+
+    def _imperative_call(self, args):
+        _mode.imperative += 1
+        try:
+            return self.forward(*args)
+        finally:
+            _mode.imperative -= 1
+
+    def hybrid_forward(self, F, x, *args, **kwargs):
+        """The computation with ``F`` the operator namespace; override it."""
+        raise NotImplementedError
+
+    # -- the compiled forward ---------------------------------------------------------------
+    def _build_cache(self, args):
+        params = list(self.collect_params().values())
+        if any(p._is_deferred() for p in params) or not self._all_checked():
+            with autograd.pause(False):
+                self._imperative_call(args)
+        out_fmt = {}
+
+        def run(pvals, xs, key, is_train):
+            mapping = {p: nd.from_jax(v) for p, v in zip(params, pvals)}
+            inputs = _regroup([None if x is None else nd.from_jax(x) for x in xs],
+                              out_fmt["in"])
+            with overrides(mapping), _random.traced_stream(key), autograd.pause(is_train):
+                out = self._imperative_call(inputs)
+            flat, out_fmt["out"] = _flatten(out)
+            changed = {i: mapping[p]._data for i, p in enumerate(params)
+                       if mapping[p]._store.value is not pvals[i]}
+            return tuple(o._data for o in flat), changed
+
+        compiled = jax.jit(run, static_argnums=(3,))
+
+        def run_vjp(pvals, xs, key, is_train):
+            (outs, changed), pullback = vjp_with_aux(run, pvals, xs, key, is_train)
+            return outs, changed, pullback
+
+        self._cached = (params, compiled, jax.jit(run_vjp, static_argnums=(3,)), out_fmt,
+                        object())
+
+    def _all_checked(self):
+        return self._checked and all(
+            c._all_checked() for c in self._children.values() if isinstance(c, HybridBlock))
+
+    def _call_cached_op(self, *args):
+        flat_in, in_fmt = _flatten(args)
+        ctxs = {x.context for x in flat_in if x is not None}
+        if len(ctxs) > 1:
+            raise ValueError("Find multiple contexts in the input, After hybridized, the "
+                             "HybridBlock only supports one input context. You can print the "
+                             "ele.ctx in the input arguments to inspect their contexts. Find all "
+                             "contexts = {}".format(ctxs))
+        ctx = ctxs.pop() if ctxs else current_context()
+        if self._cached is None:
+            self._build_cache(args)
+        params, compiled, compiled_vjp, out_fmt, token = self._cached
+        out_fmt["in"] = in_fmt
+        pdata = [p.data(ctx) for p in params]
+        key = _random.next_key()
+        is_train = autograd.is_training()
+        pvals = tuple(d._data for d in pdata)
+        xvals = tuple(None if x is None else x._data for x in flat_in)
+        recording = autograd.is_recording()
+        if recording:
+            outs, changed, pullback = compiled_vjp(pvals, xvals, key, is_train)
+        else:
+            outs, changed = compiled(pvals, xvals, key, is_train)
+        for i, value in changed.items():
+            pdata[i]._data = value
+        out_nds = [nd.from_jax(o, ctx) for o in outs]
+        if recording:
+            res, treedef = jax.tree_util.tree_flatten(pullback)
+            fn = replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
+            autograd.record_fn(fn, (token, is_train, in_fmt, treedef),
+                               pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds)
+        return _regroup(out_nds, out_fmt["out"])

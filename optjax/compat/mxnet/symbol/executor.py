@@ -1,0 +1,331 @@
+"""``Executor``: a bound symbol, run as ONE compiled JAX function.
+
+The graph is evaluated by :func:`~optjax.compat.mxnet.symbol.graph.evaluate`, a
+pure function of ``(args, aux, key, is_train)``. ``forward(is_train=False)``
+runs it under ``jax.jit``; ``forward(is_train=True)`` on an executor with
+gradients runs the forward pass and ``jax.vjp`` of the same function in one
+compiled call (the head gradients are ones; output operators such as
+``SoftmaxOutput`` carry their own gradient), and ``backward()`` then publishes
+those gradients into ``grad_dict`` following each argument's ``grad_req``
+(``'write'``, ``'add'``, ``'null'``). ``backward(out_grads)`` with explicit head
+gradients differentiates again from the arrays of the last forward pass.
+Auxiliary states (BatchNorm's moving statistics) change only in training
+forward passes; as in MXNet 1.9.1, every forward pass writes ones into the
+``gamma`` argument of a ``BatchNorm`` with ``fix_gamma=True``.
+
+Example:
+    >>> import optjax.compat.mxnet as mx
+    >>> x = mx.sym.Variable("x")
+    >>> ex = (x * x).simple_bind(mx.cpu(), x=(2,))
+    >>> ex.arg_dict["x"][:] = mx.nd.array([1.0, 3.0])
+    >>> ex.forward(is_train=True)[0].asnumpy().tolist()
+    [1.0, 9.0]
+    >>> ex.backward(mx.nd.ones((2,)))
+    >>> ex.grad_dict["x"].asnumpy().tolist()
+    [2.0, 6.0]
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from optjax.compat.mxnet.base import MXNetError
+from optjax.compat.mxnet.ndarray.dtypes import np_dtype
+from optjax.compat.mxnet.ndarray.ndarray import NDArray, from_jax
+from optjax.compat.mxnet.symbol import graph as _graph
+
+__all__ = ["Executor", "Program", "program"]
+
+
+class Program:
+    """The compiled functions of one symbol's graph (shared by its executors)."""
+
+    def __init__(self, heads):
+        self.heads = list(heads)
+        self.order = _graph.topo_order(self.heads)
+        self.needs_key = any(n.op is not None and n.op.needs_key for n in self.order)
+        self.ones_after_forward = _graph.fixed_gamma_variables(self.order)
+        self.forward = jax.jit(self._forward, static_argnames=("is_train",))
+        self._fwd_bwd = {}
+
+    def _forward(self, args, aux, key, is_train):
+        return _graph.evaluate(self.order, self.heads, args, aux, key, is_train)
+
+    def forward_backward(self, grad_names: tuple):
+        """``f(args, aux, key, head_grads) -> (outputs, new_aux, grads)`` for ``grad_names``
+        (compiled; ``head_grads`` None means ones)."""
+        fn = self._fwd_bwd.get(grad_names)
+        if fn is None:
+            order, heads = self.order, self.heads
+
+            def step(args, aux, key, head_grads):
+                diff = {n: args[n] for n in grad_names}
+                rest = {n: v for n, v in args.items() if n not in diff}
+
+                def f(d):
+                    return _graph.evaluate(order, heads, {**rest, **d}, aux, key, True)
+
+                outs, vjp, new_aux = jax.vjp(f, diff, has_aux=True)
+                if head_grads is None:
+                    head_grads = [jnp.ones_like(o) for o in outs]
+                else:
+                    head_grads = [jnp.ones_like(o) if h is None else h.astype(o.dtype)
+                                  for o, h in zip(outs, head_grads)]
+                (grads,) = vjp(head_grads)
+                return outs, new_aux, grads
+
+            fn = self._fwd_bwd[grad_names] = jax.jit(step)
+        return fn
+
+
+def program(symbol) -> Program:
+    """The :class:`Program` of ``symbol``'s graph, cached on its first head node (so it
+    lives as long as the graph)."""
+    cache = symbol._heads[0][0].programs
+    key = tuple((id(n), i) for n, i in symbol._heads)
+    prog = cache.get(key)
+    if prog is None:
+        prog = cache[key] = Program(symbol._heads)
+    return prog
+
+
+def _as_list(values, names, what, allow_missing=False):
+    """``values`` (list in ``names`` order or dict by name) as a list of NDArrays/None."""
+    if values is None:
+        return [None] * len(names)
+    if isinstance(values, dict):
+        unknown = set(values) - set(names)
+        if unknown and what != "args_grad":
+            raise MXNetError(f"bind: {what} has names that are not in the symbol: "
+                             f"{sorted(unknown)}; expected {names}")
+        out = []
+        for n in names:
+            if n not in values and not allow_missing:
+                raise MXNetError(f"bind: key `{n}` is missing in `{what}`")
+            out.append(values.get(n))
+        return out
+    values = list(values)
+    if len(values) != len(names):
+        raise MXNetError(f"bind: Length of {what} do not match number of arguments "
+                         f"({len(values)} vs {len(names)}: {names})")
+    return values
+
+
+def _nd(x):
+    if x is None or isinstance(x, NDArray):
+        return x
+    raise TypeError(f"expected an NDArray, got {type(x).__name__}")
+
+
+class Executor:
+    """A symbol bound to arrays: ``forward``, ``backward``, ``arg_dict``, ``grad_dict``,
+    ``aux_dict``, ``outputs`` (MXNet's ``mx.executor.Executor``)."""
+
+    def __init__(self, symbol, ctx, args, args_grad=None, grad_req="write", aux_states=None):
+        from optjax.compat.mxnet.context import Context
+        self._symbol = symbol
+        self._ctx = None if ctx is None else Context(ctx)
+        self._arg_names = symbol.list_arguments()
+        self._aux_names = symbol.list_auxiliary_states()
+        self.arg_arrays = [_nd(a) for a in _as_list(args, self._arg_names, "args")]
+        self.grad_arrays = [_nd(a) for a in _as_list(args_grad, self._arg_names, "args_grad",
+                                                     allow_missing=True)]
+        self.aux_arrays = [_nd(a) for a in _as_list(aux_states, self._aux_names, "aux_states")]
+        if isinstance(grad_req, str):
+            reqs = {n: grad_req for n in self._arg_names}
+        elif isinstance(grad_req, (list, tuple)):
+            reqs = dict(zip(self._arg_names, grad_req))
+        elif isinstance(grad_req, dict):
+            reqs = {n: grad_req.get(n, "null") for n in self._arg_names}
+        else:
+            raise ValueError("grad_req must be one of str, list, tuple, or dict.")
+        for n, r in reqs.items():
+            if r not in ("write", "add", "null", "inplace"):
+                raise ValueError(f"grad_req {r!r} for {n!r}: expected 'write', 'add' or 'null'")
+        self._grad_req = {n: ("write" if r == "inplace" else r) if g is not None else "null"
+                          for (n, r), g in zip(reqs.items(), self.grad_arrays)}
+        self._program = program(symbol)
+        self._diff = tuple(n for n, a in zip(self._arg_names, self.arg_arrays)
+                           if self._grad_req[n] != "null"
+                           and jnp.issubdtype(a.dtype, jnp.inexact))
+        self.outputs = []
+        self._last = None  # (args, aux, key, grads) of the last training forward
+        self._monitor = None
+
+    @classmethod
+    def simple(cls, symbol, ctx, grad_req, type_dict, shapes, shared=None):
+        """Allocate zeros of the inferred shapes and dtypes (``simple_bind``)."""
+        from optjax.compat.mxnet.ndarray.creation import zeros
+        shapes = {k: tuple(int(d) for d in v) for k, v in shapes.items()}
+        types = {k: np_dtype(v) for k, v in type_dict.items()}
+        for k in shapes:
+            if k not in symbol.list_inputs():
+                raise MXNetError(f"simple_bind: {k!r} is not an input of the symbol; inputs are "
+                                 f"{symbol.list_inputs()}")
+        infos, _ = symbol._infer(shapes, types)
+        missing = [n for n in symbol.list_inputs() if infos.get(n) is None]
+        if missing:
+            raise MXNetError(f"simple_bind: cannot infer the shapes of {missing}; give them "
+                             f"as keyword arguments (name=shape)")
+        arg_names, aux_names = symbol.list_arguments(), symbol.list_auxiliary_states()
+        if isinstance(grad_req, str):
+            reqs = dict.fromkeys(arg_names, grad_req)
+        elif isinstance(grad_req, (list, tuple)):
+            reqs = dict(zip(arg_names, grad_req))
+        else:
+            reqs = {n: grad_req.get(n, "null") for n in arg_names}
+
+        def make(n):
+            if shared is not None and n in shared and shared[n].shape == tuple(infos[n].shape) \
+                    and shared[n].dtype == infos[n].dtype:
+                return shared[n]
+            return zeros(tuple(infos[n].shape), ctx=ctx, dtype=infos[n].dtype)
+
+        args = {n: make(n) for n in arg_names}
+        grads = {n: zeros(tuple(infos[n].shape), ctx=ctx, dtype=infos[n].dtype)
+                 for n in arg_names if reqs.get(n, "null") != "null"}
+        aux = {n: make(n) for n in aux_names}
+        return cls(symbol, ctx, args, grads, reqs, aux)
+
+    # -- views ---------------------------------------------------------------------------
+    @property
+    def arg_dict(self) -> dict:
+        return dict(zip(self._arg_names, self.arg_arrays))
+
+    @property
+    def grad_dict(self) -> dict:
+        return {n: g for n, g in zip(self._arg_names, self.grad_arrays) if g is not None}
+
+    @property
+    def aux_dict(self) -> dict:
+        return dict(zip(self._aux_names, self.aux_arrays))
+
+    @property
+    def output_dict(self) -> dict:
+        return dict(zip(self._symbol.list_outputs(), self.outputs))
+
+    # -- running -------------------------------------------------------------------------
+    def _inputs(self):
+        args = {n: a._data for n, a in zip(self._arg_names, self.arg_arrays)}
+        aux = {n: a._data for n, a in zip(self._aux_names, self.aux_arrays)}
+        key = None
+        if self._program.needs_key:
+            from optjax.compat.mxnet.ndarray import random as _random
+            key = _random.next_key()
+        return args, aux, key
+
+    def _set_outputs(self, outs):
+        if len(self.outputs) == len(outs) and all(
+                o.shape == tuple(v.shape) and o.dtype == v.dtype for o, v in zip(self.outputs, outs)):
+            for o, v in zip(self.outputs, outs):
+                o._data = v
+        else:
+            self.outputs = [from_jax(v, self._ctx) for v in outs]
+
+    def forward(self, is_train: bool = False, **kwargs):
+        """Run the graph (``kwargs``: new values for arguments); returns ``outputs``."""
+        arg_dict = self.arg_dict
+        for name, value in kwargs.items():
+            if name not in arg_dict:
+                raise MXNetError(f"forward: unknown argument {name!r}; arguments are "
+                                 f"{self._arg_names}")
+            dst = arg_dict[name]
+            v = value._data if isinstance(value, NDArray) else jnp.asarray(value)
+            if tuple(v.shape) != dst.shape:
+                raise MXNetError(f"forward: shape of {name!r} is {dst.shape}, got "
+                                 f"{tuple(v.shape)}")
+            dst._data = v if v.dtype == dst.dtype else v.astype(dst.dtype)
+        args, aux, key = self._inputs()
+        if is_train and self._diff:
+            outs, new_aux, grads = self._program.forward_backward(self._diff)(args, aux, key, None)
+            self._last = (args, aux, key, grads)
+        else:
+            outs, new_aux = self._program.forward(args, aux, key, is_train=bool(is_train))
+            self._last = (args, aux, key, None) if is_train else None
+        if is_train:
+            for n, a in zip(self._aux_names, self.aux_arrays):
+                a._data = new_aux[n]
+        if self._program.ones_after_forward:
+            arg_dict = self.arg_dict
+            for n in self._program.ones_after_forward:
+                if n in arg_dict:
+                    arg_dict[n]._data = jnp.ones(arg_dict[n].shape, arg_dict[n].dtype)
+        self._set_outputs(outs)
+        return self.outputs
+
+    def backward(self, out_grads=None, is_train: bool = True):
+        """Write the gradients of the last training forward into ``grad_dict``."""
+        if self._last is None:
+            raise MXNetError("backward: call forward(is_train=True) first")
+        if not self._diff:
+            return
+        args, aux, key, grads = self._last
+        if out_grads is not None or grads is None:
+            if isinstance(out_grads, NDArray):
+                out_grads = [out_grads]
+            heads = None if out_grads is None else [
+                None if g is None else (g._data if isinstance(g, NDArray) else jnp.asarray(g))
+                for g in out_grads]
+            if heads is not None and len(heads) != len(self.outputs):
+                raise MXNetError(f"backward: {len(heads)} out_grads for {len(self.outputs)} "
+                                 f"outputs")
+            _, _, grads = self._program.forward_backward(self._diff)(args, aux, key, heads)
+        for n, g in zip(self._arg_names, self.grad_arrays):
+            if n in grads:
+                v = grads[n] if grads[n].dtype == g.dtype else grads[n].astype(g.dtype)
+                g._data = g._data + v if self._grad_req[n] == "add" else v
+
+    # -- parameters ----------------------------------------------------------------------
+    def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
+        """Copy values into the executor's arrays (extra names: ValueError unless allowed).
+        Every name is checked before anything is copied."""
+        arg_dict, aux_dict = self.arg_dict, self.aux_dict
+        if not allow_extra_params:
+            for name in arg_params:
+                if name not in arg_dict:
+                    raise ValueError('Find name "%s" that is not in the arguments' % name)
+            for name in (aux_params or {}):
+                if name not in aux_dict:
+                    raise ValueError("Find name %s that is not in the auxiliary states" % name)
+        for params, dst_dict in ((arg_params, arg_dict), (aux_params or {}, aux_dict)):
+            for name, array in params.items():
+                if name in dst_dict:
+                    dst = dst_dict[name]
+                    src = array._data if isinstance(array, NDArray) else jnp.asarray(array)
+                    if tuple(src.shape) != dst.shape:
+                        raise MXNetError(f"copy_params_from: {name!r} has shape "
+                                         f"{tuple(src.shape)}, the executor expects {dst.shape}")
+        for params, dst_dict in ((arg_params, arg_dict), (aux_params or {}, aux_dict)):
+            for name, array in params.items():
+                if name in dst_dict:
+                    src = array._data if isinstance(array, NDArray) else jnp.asarray(array)
+                    dst_dict[name]._data = src.astype(dst_dict[name].dtype)
+
+    def reshape(self, partial_shaping=False, allow_up_sizing=False, **kwargs):
+        """A new executor for new input shapes sharing this one's same-shaped arrays."""
+        shapes = {n: a.shape for n, a in self.arg_dict.items()}
+        shapes.update({k: tuple(v) for k, v in kwargs.items()})
+        # parameters keep their shapes; only the given inputs change
+        given = {k: tuple(v) for k, v in kwargs.items()}
+        types = {n: a.dtype for n, a in self.arg_dict.items()}
+        shared = {**self.arg_dict, **self.aux_dict}
+        new = Executor.simple(self._symbol, self._ctx, self._grad_req, types, given,
+                              shared=shared)
+        for n, g in zip(new._arg_names, new.grad_arrays):
+            old = self.grad_dict.get(n)
+            if g is not None and old is not None and old.shape == g.shape:
+                new.grad_arrays[new._arg_names.index(n)] = old
+        return new
+
+    def set_monitor_callback(self, callback, monitor_all=False):
+        self._monitor = callback
+
+    def debug_str(self) -> str:
+        lines = [f"Symbol Outputs:\n\toutput[{i}]={n}" for i, n in
+                 enumerate(self._symbol.list_outputs())]
+        return "\n".join(lines) + "\nTotal 0 MB allocated\nTotal 0 TempSpace resource requested\n"
+
+
+del np

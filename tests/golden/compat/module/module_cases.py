@@ -1,0 +1,78 @@
+"""The golden programs' networks and recorders, built the same way on real MXNet
+(``gen_mxnet_module.py``) and on the shim (``tests/compat/module``): ``net(mx)``."""
+
+import numpy as np
+
+
+def notes_net(mx):
+    data = mx.symbol.Variable("data")
+    label = mx.symbol.Variable("softmax_label")
+    fc = mx.symbol.FullyConnected(data, name="fc", num_hidden=10)
+    return mx.symbol.SoftmaxOutput(fc, label, name="softmax")
+
+
+def bn_net(mx):
+    data = mx.sym.Variable("data")
+    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=16)
+    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
+    h = mx.sym.Activation(h, act_type="relu", name="relu1")
+    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=5)
+    return mx.sym.SoftmaxOutput(h, name="softmax")
+
+
+def loop_net(mx):
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=8), act_type="tanh")
+    return mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, name="fc2", num_hidden=4), name="softmax")
+
+
+def mlp_net(mx):
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc1", num_hidden=32), act_type="relu")
+    w2 = mx.sym.Variable("fc2_weight", lr_mult=2.0, wd_mult=0.0)
+    h = mx.sym.Activation(mx.sym.FullyConnected(h, weight=w2, name="fc2", num_hidden=16),
+                          act_type="relu")
+    h = mx.sym.FullyConnected(h, name="fc3", num_hidden=10)
+    return mx.sym.SoftmaxOutput(h, name="softmax", normalization="valid", use_ignore=True,
+                                ignore_label=-1)
+
+
+MLP_OPT = {"learning_rate": 0.05, "momentum": 0.9, "wd": 0.001}
+
+
+def lenet_net(mx):
+    data = mx.sym.Variable("data")
+    c1 = mx.sym.Convolution(data, kernel=(3, 3), num_filter=4, name="conv1")
+    a1 = mx.sym.Activation(c1, act_type="tanh", name="tanh1")
+    p1 = mx.sym.Pooling(a1, pool_type="max", kernel=(2, 2), stride=(2, 2), name="pool1")
+    c2 = mx.sym.Convolution(p1, kernel=(2, 2), num_filter=8, name="conv2")
+    b2 = mx.sym.BatchNorm(c2, name="bn2")
+    a2 = mx.sym.Activation(b2, act_type="relu", name="relu2")
+    p2 = mx.sym.Pooling(a2, pool_type="avg", kernel=(2, 2), stride=(2, 2), name="pool2")
+    f = mx.sym.Flatten(p2, name="flatten")
+    f1 = mx.sym.Activation(mx.sym.FullyConnected(f, num_hidden=16, name="fc1"), act_type="relu")
+    f2 = mx.sym.FullyConnected(f1, num_hidden=10, name="fc2")
+    return mx.sym.SoftmaxOutput(f2, name="softmax", normalization="batch", grad_scale=2.0)
+
+
+class Recorder:
+    """batch_end_callback: loss (mean -log p[label] over non-ignored labels) and metric."""
+
+    def __init__(self):
+        self.loss, self.metric = [], []
+
+    def __call__(self, p):
+        mod = p.locals["self"]
+        out = mod.get_outputs()[0].asnumpy()
+        lab = p.locals["data_batch"].label[0].asnumpy().astype(int)
+        keep = lab >= 0
+        self.loss.append(float(-np.log(out[np.arange(len(lab)), np.maximum(lab, 0)][keep]).mean()))
+        self.metric.append(p.eval_metric.get_name_value()[0][1])
+
+
+def epoch_params(store):
+    """epoch_end_callback: a copy of every parameter, named 'arg:...'/'aux:...'."""
+    def cb(epoch, sym, arg, aux):
+        store.append({**{"arg:" + k: v.asnumpy() for k, v in arg.items()},
+                      **{"aux:" + k: v.asnumpy() for k, v in aux.items()}})
+    return cb

@@ -1,0 +1,92 @@
+"""Run optax 0.2.8's own test files on optjax and print the pass rate per file.
+
+    python tools/optax_suite.py                 # optjax standing in for optax
+    python tools/optax_suite.py --real          # the same files on the real optax (baseline)
+    python tools/optax_suite.py --write-passing # also record the passing tests for CI
+    python tools/optax_suite.py --files optax/_src/alias_test.py
+
+Each file runs in its own process (``tests/optax_suite/run_file.py``). With
+``--write-passing`` the ids of the tests that pass on optjax (with their run time in seconds) are written to
+``tests/optax_suite/passing.json``; ``tests/optax_suite/test_optax_suite.py`` runs exactly
+those in CI, so a test that passed once and breaks fails CI. Re-run with
+``--write-passing`` after adding names so the list grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SUITE = os.path.join(REPO, "tests", "optax_suite")
+sys.path.insert(0, SUITE)
+
+from files import SUITE_FILES  # noqa: E402
+
+
+def run_file(path: str, real: bool, only: list[str] | None = None, timeout: float = 1800) -> dict:
+    cmd = [sys.executable, os.path.join(SUITE, "run_file.py"), path]
+    if real:
+        cmd.append("--real")
+    if only is not None:
+        cmd += ["--only", *only]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        return {"file": path, "tests": {}, "import_error": f"timed out after {timeout}s"}
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode != 0 or not lines:
+        return {"file": path, "tests": {}, "import_error": f"crashed: {out.stderr[-800:]}"}
+    return json.loads(lines[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--real", action="store_true", help="run on the real optax (baseline)")
+    ap.add_argument("--files", nargs="*", default=None, help="optax test files (default: all)")
+    ap.add_argument("--write-passing", action="store_true", help="write tests/optax_suite/passing.json")
+    ap.add_argument("--json", default=None, help="write the full per-test results here")
+    args = ap.parse_args()
+
+    files = args.files or SUITE_FILES
+    results = []
+    print(f"{'file':45s} {'pass':>5s} {'total':>5s} {'rate':>6s} {'secs':>5s}  note")
+    tot_p = tot_n = 0
+    for f in files:
+        t0 = time.time()
+        r = run_file(f, args.real)
+        results.append(r)
+        n = len(r["tests"])
+        p = sum(v == "pass" for v in r["tests"].values())
+        skips = sum(v == "skip" for v in r["tests"].values())
+        tot_p, tot_n = tot_p + p, tot_n + n
+        note = r["import_error"][:70] if r["import_error"] else (f"{skips} skipped" if skips else "")
+        rate = f"{100 * p / n:5.1f}%" if n else "   -  "
+        print(f"{f:45s} {p:5d} {n:5d} {rate} {time.time() - t0:5.0f}  {note}", flush=True)
+    print(f"{'TOTAL':45s} {tot_p:5d} {tot_n:5d} {100 * tot_p / max(tot_n, 1):5.1f}%")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1, sort_keys=True)
+    if args.write_passing and not args.real:
+        path = os.path.join(SUITE, "passing.json")
+        old = {}
+        if os.path.exists(path) and args.files:
+            with open(path) as fh:
+                old = json.load(fh)
+        for r in results:
+            secs = r.get("seconds", {})
+            old[r["file"]] = {k: secs.get(k, 0.0) for k in sorted(r["tests"]) if r["tests"][k] == "pass"}
+        with open(path, "w") as fh:
+            json.dump(dict(sorted(old.items())), fh, indent=1)
+            fh.write("\n")
+        print(f"wrote {os.path.relpath(path, REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
