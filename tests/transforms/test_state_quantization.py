@@ -41,16 +41,17 @@ def test_nearest_codes_equal_bitsandbytes_nearest_codes(name, signed):
     q = quantize_blockwise(jnp.asarray(x), 256, signed=signed)
     scales = np.asarray(q.scales)
     np.testing.assert_array_equal(np.abs(scales), g[f"absmax_{name}"])
-    codes = _book_index(q).reshape(64, 256)
-    near = g[f"nearest_codes_{name}"].astype(np.int32).reshape(64, 256)
+    blocks = len(scales)
+    codes = _book_index(q).reshape(blocks, 256)
+    near = g[f"nearest_codes_{name}"].astype(np.int32).reshape(blocks, 256)
     positive = scales > 0  # optjax's scale carries the sign of the block's largest element
-    assert positive.sum() >= 30
+    assert positive.sum() >= blocks // 3
     np.testing.assert_array_equal(codes[positive], near[positive])
     # blocks led by a negative element: the leader is exact, the rest within half a code gap
-    deq = np.asarray(q.dequantize()).reshape(64, 256)
-    xs = x.reshape(64, 256)
+    deq = np.asarray(q.dequantize()).reshape(blocks, 256)
+    xs = x.reshape(blocks, 256)
     lead = np.argmax(np.abs(xs), axis=1)
-    np.testing.assert_array_equal(deq[np.arange(64), lead], xs[np.arange(64), lead])
+    np.testing.assert_array_equal(deq[np.arange(blocks), lead], xs[np.arange(blocks), lead])
     half_gap = np.max(np.diff(dynamic_code_book(signed))) / 2
     assert np.all(np.abs(deq - xs) <= half_gap * np.abs(scales)[:, None] * (1 + 1e-6))
 
