@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple, Protocol, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 PyTree = Any
 Params = PyTree
@@ -114,9 +115,6 @@ def stateless(f: Callable[[Updates, Params | None], Updates]) -> GradientTransfo
 
 def _accepted_extra_args(update_fn: Callable) -> set[str] | None:
     """Names of extra keyword args ``update_fn`` accepts; None means all."""
-    cached = getattr(update_fn, "__optjax_extra_args__", False)
-    if cached is not False:
-        return cached
     try:
         sig = inspect.signature(update_fn)
     except (TypeError, ValueError):
@@ -164,5 +162,46 @@ def with_extra_args_support(tx: GradientTransformation) -> GradientTransformatio
     return GradientTransformation(tx.init, update_fn)
 
 
+def jit_once(update_fn: TransformUpdateFn) -> TransformUpdateFn:
+    """``update_fn`` behind one ``jax.jit`` made now, for transforms whose update
+    builds something per call (a ``lax.cond`` of fresh branches, an inner
+    transform rebuilt from traced hyperparameters).
+
+    Eager calls (no ``jax.jit`` around the update) then reuse one trace and one
+    compiled step instead of tracing again on every call; inside the caller's
+    ``jit`` the nested jit is inlined, so the numbers are the same. Extra
+    arguments JAX cannot trace (a callable ``value_fn``) take the plain path.
+    """
+    jitted = jax.jit(update_fn)
+
+    def update(updates, state, params=None, **extra_args):
+        if all(_is_traceable(x) for x in jax.tree.leaves(extra_args)):
+            return jitted(updates, state, params, **extra_args)
+        return update_fn(updates, state, params, **extra_args)
+
+    return update
+
+
+def _is_traceable(x: Any) -> bool:
+    return isinstance(x, (jax.Array, np.ndarray, np.generic, int, float, complex))
+
+
 def is_schedule(x: Any) -> bool:
+    """True for a schedule (a callable of the step), False for a number or array."""
     return callable(x) and not isinstance(x, (jax.Array,))
+
+
+def value_at(value: ScalarOrSchedule, step: Any) -> Any:
+    """A hyperparameter's value at ``step``: ``value`` itself, or the schedule
+    ``value`` evaluated at ``step`` (as an array).
+
+    The one route from ``learning_rate`` (or a scheduled ``weight_decay``) to the
+    math: ``step`` is the 0-based index of the update, i.e. the state's count
+    *before* this update increments it, so a schedule gives its value at 0 on
+    the first update (optax's convention).
+
+    >>> import optjax
+    >>> optjax.base.value_at(0.1, 5), float(optjax.base.value_at(lambda t: 0.1 / (t + 1), 1))
+    (0.1, 0.05)
+    """
+    return jnp.asarray(value(step)) if is_schedule(value) else value

@@ -9,9 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import flatten_with_names, is_absent, resolve_per_leaf
-
-_is_none = lambda x: x is None  # noqa: E731
+from optjax.tree import flatten_with_names, is_absent, is_none, resolve_per_leaf
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -56,7 +54,7 @@ class PartitionState(NamedTuple):
 def _mask_tree(tree: PyTree, labels: PyTree, label: Hashable) -> PyTree:
     """Keep the leaves whose label is ``label``; MaskedNode elsewhere."""
     return jax.tree.map(
-        lambda x, lab: x if lab == label else MaskedNode(), tree, labels, is_leaf=_is_none
+        lambda x, lab: x if lab == label else MaskedNode(), tree, labels, is_leaf=is_none
     )
 
 
@@ -69,7 +67,7 @@ def resolve_labels(labels: Any, params: PyTree, known: set) -> PyTree:
     """
     tree = resolve_per_leaf(labels, params, name="partition labels", default=None)
     names, leaves, _ = flatten_with_names(params)
-    lab_leaves = jax.tree.leaves(tree, is_leaf=_is_none)
+    lab_leaves = jax.tree.leaves(tree, is_leaf=is_none)
     for n, x, lab in zip(names, leaves, lab_leaves):
         if x is None:
             continue
@@ -116,7 +114,7 @@ def partition(
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
         labels = resolve_labels(param_labels, ref, known)
-        out = jax.tree.map(lambda x: x, updates, is_leaf=_is_none)
+        out = jax.tree.map(lambda x: x, updates, is_leaf=is_none)
         new_inner = {}
         for k, t in transforms.items():
             masked_u = _mask_tree(updates, labels, k)

@@ -24,7 +24,10 @@ import numpy as np
 
 from optjax.base import MaskedNode, PyTree
 
-_is_none = lambda x: x is None  # noqa: E731
+
+def is_none(x: Any) -> bool:
+    """True for None: pass as ``is_leaf`` so a missing gradient counts as a leaf."""
+    return x is None
 
 
 def key_str(key: Any) -> str:
@@ -42,7 +45,7 @@ def path_str(keypath: Iterable[Any]) -> str:
 
 def flatten_with_names(tree: PyTree, *, none_is_leaf: bool = True) -> tuple[list[str], list[Any], Any]:
     """``(names, leaves, treedef)``; None counts as a leaf unless told otherwise."""
-    is_leaf = _is_none if none_is_leaf else None
+    is_leaf = is_none if none_is_leaf else None
     pairs, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_leaf)
     return [path_str(p) for p, _ in pairs], [x for _, x in pairs], treedef
 
@@ -208,7 +211,7 @@ def _is_pattern_mapping(spec: Mapping, params: PyTree) -> bool:
 
 def tree_map_none(f: Callable, tree: PyTree, *rest: PyTree) -> PyTree:
     """``jax.tree.map`` where None leaves of ``tree`` give None (the others are not called)."""
-    return jax.tree.map(lambda x, *r: None if x is None else f(x, *r), tree, *rest, is_leaf=_is_none)
+    return jax.tree.map(lambda x, *r: None if x is None else f(x, *r), tree, *rest, is_leaf=is_none)
 
 
 def zeros_mirroring(x: Any, dtype: Any = None) -> jax.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import jax
@@ -9,9 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from optjax.base import GradientTransformation, OptState, Params, Updates, call_update
-from optjax.tree import check_same_structure, is_absent
-
-_is_none = lambda x: x is None  # noqa: E731
+from optjax.tree import check_same_structure, is_absent, is_none
 
 
 def apply_updates(params: Params, updates: Updates) -> Params:
@@ -32,7 +31,7 @@ def apply_updates(params: Params, updates: Updates) -> Params:
         p = jnp.asarray(p)
         return (p + jnp.asarray(u)).astype(p.dtype)
 
-    return jax.tree.map(add, params, updates, is_leaf=_is_none)
+    return jax.tree.map(add, params, updates, is_leaf=is_none)
 
 
 def _ordered_after(s: jax.Array, p: jax.Array) -> jax.Array:
@@ -73,20 +72,26 @@ def _after_params(tree: Any, new_params: Params) -> Any:
         return tree  # not shaped like params (e.g. a partition's sub-tree): leave it as it is
 
 
-# State classes of other libraries whose update reads the old value of these fields
-# (found in their compiled HLO like optjax's own, benchmarks/experiments.py h).
-_EXTERNAL_FIELDS_READ_BY_UPDATE = {
-    "optax._src.transform.ScaleByLionState": ("mu",),
-    "optax._src.transform.ScaleByBeliefState": ("nu",),
-}
+def _optax_fields_read_by_update() -> dict[type, tuple[str, ...]]:
+    """optax's state classes whose update reads the old value of these fields
+    (found in their compiled HLO like optjax's own, benchmarks/experiments.py h).
+
+    Looked up on the optax module itself, and only once optax is imported (an
+    optax state cannot exist before): a renamed class fails loudly here, and
+    the test suite checks both are still ordered.
+    """
+    optax = sys.modules.get("optax")
+    if optax is None:
+        return {}
+    return {optax.ScaleByLionState: ("mu",), optax.ScaleByBeliefState: ("nu",)}
 
 
-def _fields_read_by_update(node: Any) -> tuple[str, ...]:
+def _fields_read_by_update(node: Any, external: dict[type, tuple[str, ...]]) -> tuple[str, ...]:
     cls = type(node)
     own = getattr(cls, "fields_read_by_update", None)
     if own is not None:
         return tuple(own)
-    return _EXTERNAL_FIELDS_READ_BY_UPDATE.get(f"{cls.__module__}.{cls.__qualname__}", ())
+    return external.get(cls, ())
 
 
 def update_and_apply(
@@ -125,10 +130,11 @@ def update_and_apply(
     """
     updates, new_state = call_update(tx, grads, state, params, extra_args)
     new_params = apply_updates(params, updates)
-    marked = lambda x: bool(_fields_read_by_update(x))  # noqa: E731
+    external = _optax_fields_read_by_update()
+    marked = lambda x: bool(_fields_read_by_update(x, external))  # noqa: E731
 
     def order(node):
-        fields = _fields_read_by_update(node)
+        fields = _fields_read_by_update(node, external)
         if not fields:
             return node
         return node._replace(**{f: _after_params(getattr(node, f), new_params) for f in fields})

@@ -7,7 +7,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
+from optjax.base import GradientTransformation, ScalarOrSchedule
 from optjax.combine import chain
 from optjax.transforms.scaling import scale, scale_by_learning_rate
 from optjax.transforms.weight_decay import add_decayed_weights
@@ -31,29 +31,47 @@ def concrete_nonzero(x: Any) -> bool:
 
 
 def with_decay(
-    core: GradientTransformation,
+    core: GradientTransformation | None,
     learning_rate: ScalarOrSchedule,
     weight_decay: ScalarOrSchedule = 0.0,
     *,
     decoupled: bool = False,
     maximize: bool = False,
     mask: Any = None,
+    weight_decay_mult: Any = None,
+    keep_zero_decay: bool = False,
+    momentum: GradientTransformation | None = None,
+    lr_in_momentum_buffer: bool = False,
 ) -> GradientTransformation:
-    """``[-g] -> [+wd*p (coupled)] -> core -> [+wd*p (decoupled)] -> -lr``.
+    """The chain around an optimizer's rule, the same for every optimizer::
+
+        [-g] -> [+wd*p (coupled)] -> core -> [+wd*p (decoupled)] -> -lr
+                                          -> [momentum -> -lr | -lr -> momentum]
 
     Coupled decay adds ``wd * p`` to the gradient before the rule (torch's
     ``weight_decay``); decoupled adds it after the rule and before the learning
     rate, so the step is ``p <- p - lr * (u + wd * p)`` (torch's AdamW and
     ``decoupled_weight_decay=True``: ``p <- p * (1 - lr * wd) - lr * u``).
+    ``mask`` / ``weight_decay_mult`` select or scale the decay per leaf (see
+    :func:`optjax.add_decayed_weights`). A static zero ``weight_decay`` leaves
+    the decay stage out unless ``keep_zero_decay`` (optax's ``adamw`` keeps it).
+
+    ``momentum`` (a :func:`optjax.trace` or identity) runs after the rule and
+    the decay; the learning rate is applied after it, or before it with
+    ``lr_in_momentum_buffer`` (MXNet's and optax's RMSprop buffer convention).
     """
     validation.non_negative("weight_decay", weight_decay)
     parts = [scale(-1.0)] if maximize else []
-    wd = [] if is_zero(weight_decay) else [add_decayed_weights(weight_decay, mask)]
-    if decoupled:
-        parts += [core, *wd]
+    wd = []
+    if keep_zero_decay or not is_zero(weight_decay):
+        wd = [add_decayed_weights(weight_decay, mask, weight_decay_mult=weight_decay_mult)]
+    rule = [] if core is None else [core]
+    parts += [*rule, *wd] if decoupled else [*wd, *rule]
+    lr = scale_by_learning_rate(learning_rate)
+    if momentum is None:
+        parts.append(lr)
     else:
-        parts += [*wd, core]
-    parts.append(scale_by_learning_rate(learning_rate))
+        parts += [lr, momentum] if lr_in_momentum_buffer else [momentum, lr]
     return chain(*parts)
 
 
@@ -68,30 +86,3 @@ def bias_correction(decay: Any, count: Any, dtype: Any = jnp.float32) -> Any:
     omd = 1.0 - decay  # Python float if decay is concrete, else traced
     t = jnp.asarray(count).astype(dtype)
     return -jnp.expm1(t * jnp.log1p(-jnp.asarray(omd, dtype)))
-
-
-def lr_at(learning_rate: ScalarOrSchedule, count: Any) -> Any:
-    """The learning rate of the step whose (incremented) count is ``count``.
-
-    A schedule is evaluated at ``count - 1`` (0 on the first update), the same
-    convention as :func:`optjax.scale_by_learning_rate`.
-    """
-    if is_schedule(learning_rate):
-        return jnp.asarray(learning_rate(count - 1))
-    return learning_rate
-
-
-def lr_step_fn(learning_rate: ScalarOrSchedule):
-    """A ``leafwise`` ``step_fn`` giving the rule ``lr`` (no globals)."""
-
-    def step_fn(*, count, **globals_):
-        return dict(globals_), {"lr": lr_at(learning_rate, count)}
-
-    return step_fn
-
-
-
-def mxnet_clip(x: Any, c: Any) -> Any:
-    """MXNet's ``clip(x, -c, c)`` elementwise, including its answer for ``c < 0``
-    (``x > c ? c : (x < -c ? -c : x)``, as ``mx.nd.clip`` computes it)."""
-    return jnp.where(x > c, c, jnp.where(x < -c, -c, x)).astype(x.dtype)

@@ -10,9 +10,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import bias_correction, with_decay
 
 
@@ -41,7 +40,8 @@ def scale_by_belief(
     validation.non_negative("eps", eps)
     validation.non_negative("eps_root", eps_root)
 
-    def rule(g, p, *, count, mu, nu):
+    @jax.jit
+    def leaf(g, p, mu, nu, *, count):
         del p
         t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
@@ -53,10 +53,22 @@ def scale_by_belief(
         else:
             m_hat = mu / bc1
         u = m_hat / (jnp.sqrt(nu / bias_correction(b2, count, t.dtype)) + eps)
-        return u, {"mu": mu, "nu": nu}
+        return u, (mu, nu)
 
-    return leafwise(rule, ScaleByBeliefState, {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype)},
-                    name="scale_by_belief")
+    def init_fn(params):
+        return ScaleByBeliefState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype),
+            nu=per_leaf.zeros(params, nu_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu), count=count)
+        return updates, ScaleByBeliefState(count=count, mu=mu, nu=nu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adabelief(

@@ -12,11 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule, value_at
 from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import is_zero
+from optjax.tree import tree_map_none, zeros_mirroring
 from optjax.transforms.scaling import scale
 from optjax.transforms.weight_decay import add_decayed_weights
 
@@ -110,54 +110,45 @@ def scale_by_adafactor(
         return jnp.zeros([s for s in shape if s is not None], p.dtype)
 
     def init_v(p):
-        return None if dims(p) is not None else zeros()(p)
+        return None if dims(p) is not None else zeros_mirroring(p)
 
     def init_mu(p):
-        return zeros(dtype_momentum)(p) if momentum is not None else None
+        return zeros_mirroring(p, dtype_momentum) if momentum is not None else None
 
-    def lr_at(count):
-        if learning_rate is None:
-            return None
-        lr = learning_rate(count - 1) if is_schedule(learning_rate) else learning_rate
-        return jnp.asarray(lr, jnp.float32)
-
-    def step_fn(*, count):
-        return {}, {"lr": lr_at(count)}
-
-    def rule(g, p, *, count, v_row, v_col, v, mu, lr):
+    @jax.jit
+    def leaf(g, p, v_row, v_col, v, mu, *, count, lr):
         t = (count - decay_offset).astype(jnp.float32)
         w = t ** (-decay_rate)  # 1 - beta2_t
         d = dims(p)
         e = _eps_for(eps, g.dtype)
         g2 = (g * jnp.conj(g)).real
-        new = {"v_row": v_row, "v_col": v_col, "v": v, "mu": mu}
         if torch_style:
             if d is not None:
                 row = v_row + w * (jnp.mean(g2, axis=-1, keepdims=True) - v_row)
                 col = v_col + w * (jnp.mean(g2, axis=-2, keepdims=True) - v_col)
-                new["v_row"], new["v_col"] = row, col
+                v_row, v_col = row, col
                 var = (row @ col) / jnp.maximum(jnp.mean(row, axis=-2, keepdims=True), e)
             else:
-                var = new["v"] = v + w * (g2 - v)
+                var = v = v + w * (g2 - v)
             u = g * jax.lax.rsqrt(jnp.maximum(var, e * e))
             thr = 1.0 if clipping_threshold is None else clipping_threshold
             denom = jnp.maximum(1.0, _rms(u) / thr)
             rho = jnp.minimum(lr, 1.0 / jnp.sqrt(t))
             alpha = jnp.maximum(min_scale, _rms(p)) * rho
-            return u * (alpha / denom), new
+            return u * (alpha / denom), (v_row, v_col, v, mu)
         g2 = g2 + e
         if d is not None:
             d1, d0 = d
             row = (1.0 - w) * v_row + w * jnp.mean(g2, axis=d0)
             col = (1.0 - w) * v_col + w * jnp.mean(g2, axis=d1)
-            new["v_row"], new["v_col"] = row, col
+            v_row, v_col = row, col
             rd1 = d1 - 1 if d1 > d0 else d1
             row_factor = (row / jnp.mean(row, axis=rd1, keepdims=True)) ** -0.5
             col_factor = col ** -0.5
             u = g * jnp.expand_dims(row_factor, d0) * jnp.expand_dims(col_factor, d1)
         else:
-            nv = new["v"] = (1.0 - w) * v + w * g2
-            u = g * nv ** -0.5
+            v = (1.0 - w) * v + w * g2
+            u = g * v ** -0.5
         if clipping_threshold is not None:
             u = u / jnp.maximum(1.0, _rms(u) / clipping_threshold)
         if lr is not None:
@@ -165,12 +156,28 @@ def scale_by_adafactor(
         if multiply_by_parameter_scale:
             u = u * jnp.maximum(_rms(p), min_scale)
         if momentum is not None:
-            u = new["mu"] = momentum * mu + (1.0 - momentum) * u
-        return u, new
+            u = mu = momentum * mu + (1.0 - momentum) * u
+        return u, (v_row, v_col, v, mu)
 
-    return leafwise(rule, FactoredState,
-                    {"v_row": init_row, "v_col": init_col, "v": init_v, "mu": init_mu},
-                    name="adafactor", needs_params=True, step_fn=step_fn)
+    def init_fn(params):
+        return FactoredState(
+            count=numerics.zero_count(),
+            v_row=tree_map_none(init_row, params),
+            v_col=tree_map_none(init_col, params),
+            v=tree_map_none(init_v, params),
+            mu=tree_map_none(init_mu, params),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        count = numerics.safe_increment(state.count)
+        lr = None if learning_rate is None else jnp.asarray(value_at(learning_rate, state.count), jnp.float32)
+        updates, (v_row, v_col, v, mu) = per_leaf.apply(
+            leaf, updates, (state.v_row, state.v_col, state.v, state.mu), params,
+            name="adafactor", needs_params=True, count=count, lr=lr)
+        return updates, FactoredState(count=count, v_row=v_row, v_col=v_col, v=v, mu=mu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adafactor(

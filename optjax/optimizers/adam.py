@@ -12,13 +12,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import bias_correction, with_decay
-from optjax.transforms.scaling import scale_by_learning_rate
-from optjax.transforms.weight_decay import add_decayed_weights
 
 EPS_PLACEMENTS = ("corrected", "uncorrected")
 AMSGRAD_MODES = (None, "raw", "corrected")
@@ -76,7 +72,11 @@ def scale_by_adam(
     validation.one_of("eps_placement", eps_placement, EPS_PLACEMENTS)
     validation.one_of("amsgrad", amsgrad, AMSGRAD_MODES)
 
-    def rule(g, p, *, count, mu, nu, nu_max):
+    if amsgrad == "corrected" and eps_placement != "corrected":
+        raise ValueError("amsgrad='corrected' needs eps_placement='corrected'")
+
+    @jax.jit
+    def leaf(g, p, mu, nu, nu_max, *, count):
         del p
         t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
@@ -87,27 +87,33 @@ def scale_by_adam(
             m_hat = b1 * mu / bias_correction(b1, count + 1, t.dtype) + (1.0 - b1) * g / bc1
         else:
             m_hat = mu / bc1
-        new = {"mu": mu, "nu": nu, "nu_max": nu_max}
         v = nu
         if amsgrad == "raw":
-            v = new["nu_max"] = jnp.maximum(nu_max, nu)
+            v = nu_max = jnp.maximum(nu_max, nu)
         if eps_placement == "corrected":
             v_hat = v / bc2
             if amsgrad == "corrected":
-                v_hat = new["nu_max"] = jnp.maximum(nu_max, v_hat)
+                v_hat = nu_max = jnp.maximum(nu_max, v_hat)
             u = m_hat / (jnp.sqrt(v_hat + eps_root) + eps)
         else:
-            if amsgrad == "corrected":
-                raise ValueError("amsgrad='corrected' needs eps_placement='corrected'")
             u = m_hat * jnp.sqrt(bc2) / (jnp.sqrt(v + eps_root) + eps)
-        return u, new
+        return u, (mu, nu, nu_max)
 
-    max_init = zeros(nu_dtype) if amsgrad else (lambda p: None)
-    return leafwise(
-        rule, ScaleByAdamState,
-        {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype), "nu_max": max_init},
-        name="scale_by_adam",
-    )
+    def init_fn(params):
+        return ScaleByAdamState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype),
+            nu=per_leaf.zeros(params, nu_dtype),
+            nu_max=per_leaf.zeros(params, nu_dtype) if amsgrad else per_leaf.nothing(params),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu, nu_max) = per_leaf.apply(leaf, updates, (state.mu, state.nu, state.nu_max), count=count)
+        return updates, ScaleByAdamState(count=count, mu=mu, nu=nu, nu_max=nu_max)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adam(
@@ -169,12 +175,10 @@ def adamw(
     1e-2; optax's, kept here, is 1e-4). ``mask`` / ``weight_decay_mult`` select
     or scale decay per leaf (see :func:`add_decayed_weights`).
     """
-    return chain(
-        scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
-                      nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement),
-        add_decayed_weights(weight_decay, mask, weight_decay_mult=weight_decay_mult),
-        scale_by_learning_rate(learning_rate),
-    )
+    core = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype,
+                         nesterov=nesterov, amsgrad=amsgrad, eps_placement=eps_placement)
+    return with_decay(core, learning_rate, weight_decay, decoupled=True, mask=mask,
+                      weight_decay_mult=weight_decay_mult, keep_zero_decay=True)
 
 
 def amsgrad(

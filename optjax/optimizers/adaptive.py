@@ -14,14 +14,10 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
-from optjax.combine import chain
-from optjax.leafwise import full, leafwise, zeros
 from optjax.optimizers._util import bias_correction as _bias_correction, is_zero, with_decay
 from optjax.optimizers.momentum import trace
-from optjax.transforms.scaling import scale, scale_by_learning_rate
-from optjax.transforms.weight_decay import add_decayed_weights
 
 
 def _sq(g):
@@ -71,13 +67,13 @@ def scale_by_rms(
     validation.unit_interval("decay", decay)
     validation.non_negative("eps", eps)
 
-    def rule(g, p, *, count, mu, nu):
+    @jax.jit
+    def leaf(g, p, mu, nu, *, count):
         del p
         nu = decay * nu + (1.0 - decay) * _sq(g)
-        new = {"mu": mu, "nu": nu}
         var = nu
         if centered:
-            mu = new["mu"] = decay * mu + (1.0 - decay) * g
+            mu = decay * mu + (1.0 - decay) * g
         if bias_correction:
             bc = _bias_correction(decay, count, var.dtype)
             var = var / bc
@@ -87,15 +83,23 @@ def scale_by_rms(
         if centered:
             var = var - _sq(m)
         if eps_in_sqrt:
-            return g * jax.lax.rsqrt(var + eps), new
-        return g / (jnp.sqrt(var) + eps), new
+            return g * jax.lax.rsqrt(var + eps), (mu, nu)
+        return g / (jnp.sqrt(var) + eps), (mu, nu)
 
-    return leafwise(
-        rule, ScaleByRmsState,
-        {"mu": zeros(mu_dtype) if centered else (lambda p: None),
-         "nu": full(initial_scale, nu_dtype)},
-        name="scale_by_rms",
-    )
+    def init_fn(params):
+        return ScaleByRmsState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype) if centered else per_leaf.nothing(params),
+            nu=per_leaf.full(params, initial_scale, nu_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu), count=count)
+        return updates, ScaleByRmsState(count=count, mu=mu, nu=nu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def rmsprop(
@@ -137,20 +141,15 @@ def rmsprop(
     >>> tx = optjax.rmsprop(1e-2, momentum=0.9, centered=True)
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.ones(2)}))
     """
-    validation.non_negative("weight_decay", weight_decay)
     if momentum is not None:
         validation.check("momentum", momentum, low=0.0, high=1.0)
-    parts = [scale(-1.0)] if maximize else []
-    if not is_zero(weight_decay):
-        parts.append(add_decayed_weights(weight_decay))
-    parts.append(scale_by_rms(decay, eps, initial_scale, eps_in_sqrt, bias_correction,
-                              centered=centered, nu_dtype=nu_dtype, mu_dtype=mu_dtype))
+    core = scale_by_rms(decay, eps, initial_scale, eps_in_sqrt, bias_correction,
+                        centered=centered, nu_dtype=nu_dtype, mu_dtype=mu_dtype)
     mom = (identity() if is_zero(momentum) and not nesterov
            else trace(0.0 if momentum is None else momentum, nesterov,
                       accumulator_dtype=accumulator_dtype))
-    lr = scale_by_learning_rate(learning_rate)
-    parts += [lr, mom] if lr_in_momentum_buffer else [mom, lr]
-    return chain(*parts)
+    return with_decay(core, learning_rate, weight_decay, maximize=maximize, momentum=mom,
+                      lr_in_momentum_buffer=lr_in_momentum_buffer)
 
 
 # ----------------------------------------------------------------------------
@@ -183,7 +182,8 @@ def scale_by_rss(
     validation.non_negative("eps", eps)
     validation.non_negative("lr_decay", lr_decay)
 
-    def rule(g, p, *, count, sum_of_squares):
+    @jax.jit
+    def leaf(g, p, sum_of_squares, *, count):
         del p
         s = sum_of_squares + _sq(g)
         if eps_in_sqrt:
@@ -192,11 +192,21 @@ def scale_by_rss(
             u = g / (jnp.sqrt(s) + eps)
         if not is_zero(lr_decay):
             u = u / (1.0 + (count.astype(s.dtype) - 1.0) * lr_decay)
-        return u, {"sum_of_squares": s}
+        return u, (s,)
 
-    return leafwise(rule, ScaleByRssState,
-                    {"sum_of_squares": full(initial_accumulator_value, accumulator_dtype)},
-                    name="scale_by_rss")
+    def init_fn(params):
+        return ScaleByRssState(
+            count=numerics.zero_count(),
+            sum_of_squares=per_leaf.full(params, initial_accumulator_value, accumulator_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (s,) = per_leaf.apply(leaf, updates, (state.sum_of_squares,), count=count)
+        return updates, ScaleByRssState(count=count, sum_of_squares=s)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adagrad(
@@ -245,16 +255,28 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6, *, accumulator_dtype:
     validation.check("rho", rho, low=0.0, high=1.0, low_open=True)
     validation.non_negative("eps", eps)
 
-    def rule(g, p, *, count, e_g, e_x):
-        del p, count
+    @jax.jit
+    def leaf(g, p, e_g, e_x):
+        del p
         e_g = rho * e_g + (1.0 - rho) * _sq(g)
         u = jnp.sqrt(e_x + eps) / jnp.sqrt(e_g + eps) * g
         e_x = rho * e_x + (1.0 - rho) * _sq(u)
-        return u, {"e_g": e_g, "e_x": e_x}
+        return u, (e_g, e_x)
 
-    return leafwise(rule, ScaleByAdaDeltaState,
-                    {"e_g": zeros(accumulator_dtype), "e_x": zeros(accumulator_dtype)},
-                    name="scale_by_adadelta")
+    def init_fn(params):
+        return ScaleByAdaDeltaState(
+            count=numerics.zero_count(),
+            e_g=per_leaf.zeros(params, accumulator_dtype),
+            e_x=per_leaf.zeros(params, accumulator_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (e_g, e_x) = per_leaf.apply(leaf, updates, (state.e_g, state.e_x))
+        return updates, ScaleByAdaDeltaState(count=count, e_g=e_g, e_x=e_x)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adadelta(
@@ -317,7 +339,8 @@ def scale_by_adamax(
     validation.unit_interval("b2", b2)
     validation.non_negative("eps", eps)
 
-    def rule(g, p, *, count, mu, nu):
+    @jax.jit
+    def leaf(g, p, mu, nu, *, count):
         del p
         mu = b1 * mu + (1.0 - b1) * g
         bc1 = _bias_correction(b1, count, mu.real.dtype)
@@ -327,10 +350,22 @@ def scale_by_adamax(
         else:
             nu = jnp.maximum(b2 * nu, jnp.abs(g))
             u = mu / bc1 / (nu + eps)
-        return u, {"mu": mu, "nu": nu}
+        return u, (mu, nu)
 
-    return leafwise(rule, ScaleByAdamaxState, {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype)},
-                    name="scale_by_adamax")
+    def init_fn(params):
+        return ScaleByAdamaxState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype),
+            nu=per_leaf.zeros(params, nu_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu), count=count)
+        return updates, ScaleByAdamaxState(count=count, mu=mu, nu=nu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def adamax(

@@ -11,10 +11,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 from optjax.combine import chain
-from optjax.leafwise import copy, leafwise
 from optjax.optimizers._util import is_zero
 from optjax.transforms.scaling import scale
 from optjax.transforms.weight_decay import add_decayed_weights
@@ -53,29 +52,32 @@ def scale_by_asgd(
     validation.non_negative("alpha", alpha)
 
     def lr_at(step):
-        return jnp.asarray(learning_rate(step) if is_schedule(learning_rate) else learning_rate,
-                           jnp.float32)
+        return jnp.asarray(value_at(learning_rate, step), jnp.float32)
 
-    def global_init(params):
-        del params
-        return {"eta": lr_at(0), "mu": jnp.ones((), jnp.float32)}
+    @jax.jit
+    def leaf(g, p, ax, *, eta, mu):
+        eta = eta.astype(g.dtype)
+        new_p = p * (1.0 - lambd * eta) - eta * g
+        ax = jnp.where(mu == 1.0, new_p, ax + (new_p - ax) * mu.astype(g.dtype))
+        return new_p - p, (ax,)
 
-    def step_fn(*, count, eta, mu):
+    def init_fn(params):
+        return ASGDState(count=numerics.zero_count(), eta=lr_at(0), mu=jnp.ones((), jnp.float32),
+                         ax=per_leaf.copy(params, ax_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        updates, (ax,) = per_leaf.apply(leaf, updates, (state.ax,), params, name="asgd", needs_params=True,
+                                        eta=state.eta, mu=state.mu)
+        # eta and mu of the next update
+        count = numerics.safe_increment(state.count)
         t = count.astype(jnp.float32)
-        lr = lr_at(count - 1)
-        new_eta = lr / (1.0 + lambd * lr * t) ** alpha
-        new_mu = 1.0 / jnp.maximum(1.0, t - t0)
-        return {"eta": new_eta.astype(jnp.float32), "mu": new_mu.astype(jnp.float32)}, {"eta_t": eta, "mu_t": mu}
+        lr = lr_at(state.count)
+        eta = (lr / (1.0 + lambd * lr * t) ** alpha).astype(jnp.float32)
+        mu = (1.0 / jnp.maximum(1.0, t - t0)).astype(jnp.float32)
+        return updates, ASGDState(count=count, eta=eta, mu=mu, ax=ax)
 
-    def rule(g, p, *, count, ax, eta_t, mu_t):
-        del count
-        eta_t = eta_t.astype(g.dtype)
-        new_p = p * (1.0 - lambd * eta_t) - eta_t * g
-        ax = jnp.where(mu_t == 1.0, new_p, ax + (new_p - ax) * mu_t.astype(g.dtype))
-        return new_p - p, {"ax": ax}
-
-    return leafwise(rule, ASGDState, {"ax": copy(ax_dtype)}, name="asgd", needs_params=True,
-                    global_init=global_init, step_fn=step_fn)
+    return GradientTransformation(init_fn, update_fn)
 
 
 def asgd(

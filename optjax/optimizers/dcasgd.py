@@ -10,10 +10,8 @@ from typing import Any, NamedTuple
 
 import jax
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import copy, leafwise, zeros
-from optjax.optimizers._util import lr_step_fn
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 
 
 class DcasgdState(NamedTuple):
@@ -65,14 +63,23 @@ def dcasgd(
     # array at init and a tracer at update, and both must build the same state.
     has_momentum = not validation.is_static_zero(momentum)
 
-    def rule(g, p, *, count, previous, velocity, lr):
-        del count
+    @jax.jit
+    def leaf(g, p, previous, velocity, *, lr):
         step = -lr * (g + weight_decay * p + lamda * g * g * (p - previous))
         if has_momentum:
             velocity = momentum * velocity + step
             step = velocity
-        return step, {"previous": p, "velocity": velocity}
+        return step, (p, velocity)
 
-    vel = zeros(accumulator_dtype) if has_momentum else (lambda p: None)
-    return leafwise(rule, DcasgdState, {"previous": copy(), "velocity": vel}, name="dcasgd",
-                    needs_params=True, step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        velocity = per_leaf.zeros(params, accumulator_dtype) if has_momentum else per_leaf.nothing(params)
+        return DcasgdState(count=numerics.zero_count(), previous=per_leaf.copy(params), velocity=velocity)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        updates, (previous, velocity) = per_leaf.apply(
+            leaf, updates, (state.previous, state.velocity), params, name="dcasgd", needs_params=True,
+            lr=value_at(learning_rate, state.count))
+        return updates, DcasgdState(numerics.safe_increment(state.count), previous, velocity)
+
+    return GradientTransformation(init_fn, update_fn)

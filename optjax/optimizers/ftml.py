@@ -11,10 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import lr_step_fn
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 from optjax.optimizers._util import bias_correction
 
 
@@ -64,7 +62,8 @@ def ftml(
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 
-    def rule(g, p, *, count, d, v, z, lr):
+    @jax.jit
+    def leaf(g, p, d, v, z, *, count, lr):
         t = count.astype(g.dtype)
         if not no_wd:
             g = g + weight_decay * p
@@ -72,7 +71,17 @@ def ftml(
         d_t = bias_correction(b1, count, t.dtype) / lr * (jnp.sqrt(v / bias_correction(b2, count, t.dtype)) + eps)
         z = b1 * z + (1.0 - b1) * g - (d_t - b1 * d) * p
         w_new = -z / d_t
-        return w_new - p, {"d": d_t, "v": v, "z": z}
+        return w_new - p, (d_t, v, z)
 
-    return leafwise(rule, FtmlState, {"d": zeros(), "v": zeros(), "z": zeros()}, name="ftml",
-                    needs_params=True, step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        return FtmlState(count=numerics.zero_count(), d=per_leaf.zeros(params), v=per_leaf.zeros(params),
+                         z=per_leaf.zeros(params))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (d, v, z) = per_leaf.apply(leaf, updates, (state.d, state.v, state.z), params, name="ftml",
+                                            needs_params=True, count=count, lr=value_at(learning_rate, state.count))
+        return updates, FtmlState(count=count, d=d, v=v, z=z)
+
+    return GradientTransformation(init_fn, update_fn)

@@ -11,10 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import lr_step_fn
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 
 
 class FtrlState(NamedTuple):
@@ -60,13 +58,21 @@ def ftrl(
     validation.non_negative("beta", beta)
     validation.non_negative("weight_decay", weight_decay)
 
-    def rule(g, p, *, count, z, n, lr):
-        del count
+    @jax.jit
+    def leaf(g, p, z, n, *, lr):
         g2 = g * g
         z = z + g - (jnp.sqrt(n + g2) - jnp.sqrt(n)) * p / lr
         n = n + g2
         w_new = (jnp.sign(z) * l1 - z) / ((beta + jnp.sqrt(n)) / lr + weight_decay) * (jnp.abs(z) > l1)
-        return w_new - p, {"z": z, "n": n}
+        return w_new - p, (z, n)
 
-    return leafwise(rule, FtrlState, {"z": zeros(), "n": zeros()}, name="ftrl",
-                    needs_params=True, step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        return FtrlState(count=numerics.zero_count(), z=per_leaf.zeros(params), n=per_leaf.zeros(params))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        updates, (z, n) = per_leaf.apply(leaf, updates, (state.z, state.n), params, name="ftrl",
+                                         needs_params=True, lr=value_at(learning_rate, state.count))
+        return updates, FtrlState(count=numerics.safe_increment(state.count), z=z, n=n)
+
+    return GradientTransformation(init_fn, update_fn)

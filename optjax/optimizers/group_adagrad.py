@@ -11,11 +11,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise
-from optjax.optimizers._util import lr_step_fn
-from optjax.tree import flatten_with_names, full_mirroring
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
+from optjax.tree import flatten_with_names, full_mirroring, is_absent, tree_map_none
 
 
 class GroupAdagradState(NamedTuple):
@@ -56,26 +54,33 @@ def group_adagrad(
     validation.non_negative("eps", eps)
     validation.non_negative("initial_accumulator_value", initial_accumulator_value)
 
-    def rule(g, p, *, count, sum_of_squares, lr, path):
-        del p, count
-        if g.ndim != 2:
-            raise ValueError(f"group_adagrad needs 2-D leaves; '{path}' has shape {g.shape}")
+    @jax.jit
+    def leaf(g, p, sum_of_squares, *, lr):
+        del p
         h = sum_of_squares + jnp.mean(g * g, axis=1, keepdims=True)
-        return -lr * g / jnp.sqrt(h + eps), {"sum_of_squares": h}
+        return -lr * g / jnp.sqrt(h + eps), (h,)
 
     def h_init(p):
         # From the param's first column, so the (rows, 1) history follows the
         # param's row sharding (a fresh jnp.full would be replicated under jit).
         return full_mirroring(p[:, :1], initial_accumulator_value)
 
-    inner = leafwise(rule, GroupAdagradState, {"sum_of_squares": h_init}, name="group_adagrad",
-                     step_fn=lr_step_fn(learning_rate), leaf_info=("path",))
-
     def init_fn(params):
-        names, leaves, _ = flatten_with_names(params)
-        for n, x in zip(names, leaves):
-            if x is not None and getattr(x, "ndim", 2) != 2:
-                raise ValueError(f"group_adagrad needs 2-D leaves; '{n}' has shape {tuple(x.shape)}")
-        return inner.init(params)
+        _check_2d(params)
+        return GroupAdagradState(count=numerics.zero_count(), sum_of_squares=tree_map_none(h_init, params))
 
-    return GradientTransformation(init_fn, inner.update)
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        _check_2d(updates)
+        updates, (h,) = per_leaf.apply(leaf, updates, (state.sum_of_squares,),
+                                       lr=value_at(learning_rate, state.count))
+        return updates, GroupAdagradState(count=numerics.safe_increment(state.count), sum_of_squares=h)
+
+    return GradientTransformation(init_fn, update_fn)
+
+
+def _check_2d(tree):
+    names, leaves, _ = flatten_with_names(tree)
+    for n, x in zip(names, leaves):
+        if not is_absent(x) and getattr(x, "ndim", 2) != 2:
+            raise ValueError(f"group_adagrad needs 2-D leaves; '{n}' has shape {tuple(x.shape)}")

@@ -12,10 +12,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import EmptyState, GradientTransformation, ScalarOrSchedule
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, init_empty_state
 from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import concrete_nonzero
 from optjax.optimizers.adam import scale_by_adam
 from optjax.transforms.scaling import scale_by_learning_rate
@@ -61,12 +60,18 @@ def scale_by_trust_ratio(
     if upper_bound is not None:
         validation.non_negative("upper_bound", upper_bound)
 
-    def rule(g, p):
+    @jax.jit
+    def leaf(g, p):
         r = trust_ratio(p, g, trust_coefficient=trust_coefficient, eps=eps, min_norm=min_norm,
                         lower_bound=lower_bound, upper_bound=upper_bound)
-        return g * r, {}
+        return g * r, ()
 
-    return leafwise(rule, EmptyState, {}, name="scale_by_trust_ratio", needs_params=True, has_count=False)
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        updates, () = per_leaf.apply(leaf, updates, (), params, name="scale_by_trust_ratio", needs_params=True)
+        return updates, state
+
+    return GradientTransformation(init_empty_state, update_fn)
 
 
 class ScaleByLambMomentsState(NamedTuple):
@@ -78,14 +83,23 @@ class ScaleByLambMomentsState(NamedTuple):
 def _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype):
     """``m / (sqrt(v) + eps)`` without bias correction (LAMB's ``bias_correction=False``)."""
 
-    def rule(g, p, *, count, mu, nu):
-        del p, count
+    @jax.jit
+    def leaf(g, p, mu, nu):
+        del p
         mu = b1 * mu + (1.0 - b1) * g
         nu = b2 * nu + (1.0 - b2) * g * g
-        return mu / (jnp.sqrt(nu) + eps), {"mu": mu, "nu": nu}
+        return mu / (jnp.sqrt(nu) + eps), (mu, nu)
 
-    return leafwise(rule, ScaleByLambMomentsState, {"mu": zeros(mu_dtype), "nu": zeros(mu_dtype)},
-                    name="lamb")
+    def init_fn(params):
+        return ScaleByLambMomentsState(count=numerics.zero_count(), mu=per_leaf.zeros(params, mu_dtype),
+                                       nu=per_leaf.zeros(params, mu_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu))
+        return updates, ScaleByLambMomentsState(numerics.safe_increment(state.count), mu, nu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def lamb(

@@ -14,10 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import lr_step_fn, mxnet_clip
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 
 WARMUP_STRATEGIES = ("linear", "power2", "sqrt", "lars")
 
@@ -25,14 +23,15 @@ WARMUP_STRATEGIES = ("linear", "power2", "sqrt", "lars")
 def clip_gradient_fn(clip_gradient: Any):
     """MXNet's ``clip_gradient`` (None, 0 or negative: no clipping) as a function,
     or None when it is statically off. A jax value (injected, possibly traced)
-    is decided inside the computation, never by Python truthiness."""
+    is decided inside the computation, never by Python truthiness. For a positive
+    bound MXNet's clip is ``jnp.clip``."""
     if clip_gradient is None:
         return None
     if isinstance(clip_gradient, (int, float, np.number)) and not isinstance(clip_gradient, bool):
         if clip_gradient <= 0:
             return None
-        return lambda G: mxnet_clip(G, clip_gradient)
-    return lambda G: jnp.where(clip_gradient > 0, mxnet_clip(G, clip_gradient), G).astype(G.dtype)
+        return lambda G: jnp.clip(G, -clip_gradient, clip_gradient)
+    return lambda G: jnp.where(clip_gradient > 0, jnp.clip(G, -clip_gradient, clip_gradient), G).astype(G.dtype)
 
 
 class LbsgdState(NamedTuple):
@@ -138,7 +137,8 @@ def lbsgd(
             ramp = jnp.float32(1.0)
         return jnp.where(n >= nwup, maxmult, ramp)
 
-    def rule(g, p, *, count, cum_grad, velocity, lr):
+    @jax.jit
+    def leaf(g, p, cum_grad, velocity, *, count, lr):
         n = count + init_updates
         cum = cum_grad + g
         apply = (n % batch_scale) == 0
@@ -160,8 +160,18 @@ def lbsgd(
             step = new_v
         u = jnp.where(apply, step, jnp.zeros_like(step))
         cum = jnp.where(apply, jnp.zeros_like(cum), cum)
-        return u, {"cum_grad": cum, "velocity": velocity}
+        return u, (cum, velocity)
 
-    vel = zeros(accumulator_dtype) if has_momentum else (lambda p: None)
-    return leafwise(rule, LbsgdState, {"cum_grad": zeros(), "velocity": vel}, name="lbsgd",
-                    needs_params=True, step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        velocity = per_leaf.zeros(params, accumulator_dtype) if has_momentum else per_leaf.nothing(params)
+        return LbsgdState(count=numerics.zero_count(), cum_grad=per_leaf.zeros(params), velocity=velocity)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (cum_grad, velocity) = per_leaf.apply(
+            leaf, updates, (state.cum_grad, state.velocity), params, name="lbsgd", needs_params=True,
+            count=count, lr=value_at(learning_rate, state.count))
+        return updates, LbsgdState(count=count, cum_grad=cum_grad, velocity=velocity)
+
+    return GradientTransformation(init_fn, update_fn)

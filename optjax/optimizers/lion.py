@@ -10,9 +10,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import with_decay
 
 
@@ -28,12 +27,21 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None) -> Gr
     validation.unit_interval("b1", b1, high_open=False)
     validation.unit_interval("b2", b2, high_open=False)
 
-    def rule(g, p, *, count, mu):
-        del p, count
+    @jax.jit
+    def leaf(g, p, mu):
+        del p
         u = jnp.sign((1.0 - b1) * g + b1 * mu)
-        return u, {"mu": (1.0 - b2) * g + b2 * mu}
+        return u, ((1.0 - b2) * g + b2 * mu,)
 
-    return leafwise(rule, ScaleByLionState, {"mu": zeros(mu_dtype)}, name="scale_by_lion")
+    def init_fn(params):
+        return ScaleByLionState(count=numerics.zero_count(), mu=per_leaf.zeros(params, mu_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,))
+        return updates, ScaleByLionState(count=numerics.safe_increment(state.count), mu=mu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def lion(

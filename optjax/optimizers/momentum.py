@@ -12,13 +12,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
-from optjax.combine import chain
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import concrete_nonzero, is_zero
-from optjax.transforms.scaling import scale, scale_by_learning_rate
-from optjax.transforms.weight_decay import add_decayed_weights
+from optjax.optimizers._util import concrete_nonzero, is_zero, with_decay
 
 
 class TraceState(NamedTuple):
@@ -51,15 +47,25 @@ def trace(
     if nesterov and concrete_nonzero(dampening):
         raise ValueError("nesterov momentum requires dampening == 0 (as in torch.optim.SGD)")
 
-    def rule(g, p, *, count, trace):
+    @jax.jit
+    def leaf(g, p, b, *, count):
         del p
-        b = decay * trace + (1.0 - dampening) * g
+        new = decay * b + (1.0 - dampening) * g
         if not is_zero(dampening):
-            b = jnp.where(count == 1, g, b)
-        u = g + decay * b if nesterov else b
-        return u, {"trace": b}
+            new = jnp.where(count == 1, g, new)
+        u = g + decay * new if nesterov else new
+        return u, (new,)
 
-    return leafwise(rule, TraceState, {"trace": zeros(accumulator_dtype)}, name="trace")
+    def init_fn(params):
+        return TraceState(count=numerics.zero_count(), trace=per_leaf.zeros(params, accumulator_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (b,) = per_leaf.apply(leaf, updates, (state.trace,), count=count)
+        return updates, TraceState(count=count, trace=b)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def sgd(
@@ -99,15 +105,10 @@ def sgd(
     >>> u["w"]
     Array([-0.1, -0.1], dtype=float32)
     """
-    validation.non_negative("weight_decay", weight_decay)
     mom = (
         identity()
         if is_zero(momentum) and not nesterov
         else trace(0.0 if momentum is None else momentum, nesterov, dampening, accumulator_dtype)
     )
-    lr = scale_by_learning_rate(learning_rate)
-    parts = [scale(-1.0)] if maximize else []
-    if not is_zero(weight_decay):
-        parts.append(add_decayed_weights(weight_decay))
-    parts += [lr, mom] if lr_in_momentum_buffer else [mom, lr]
-    return chain(*parts)
+    return with_decay(None, learning_rate, weight_decay, maximize=maximize, momentum=mom,
+                      lr_in_momentum_buffer=lr_in_momentum_buffer)

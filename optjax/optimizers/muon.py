@@ -12,15 +12,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.combine import chain, partition
-from optjax.leafwise import leafwise, zeros
+from optjax.combine import partition
 from optjax.optimizers._util import with_decay
 from optjax.optimizers.adam import scale_by_adam
-from optjax.transforms.scaling import scale_by_learning_rate
-from optjax.transforms.weight_decay import add_decayed_weights
-from optjax.tree import flatten_with_names
+from optjax.tree import flatten_with_names, is_absent
 
 NS_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 NON_MATRIX = ("adamw", "error")
@@ -96,24 +93,30 @@ def scale_by_muon(
     if int(ns_steps) != ns_steps or ns_steps < 0:
         raise ValueError(f"ns_steps must be a non-negative integer, got {ns_steps!r}")
 
-    def rule(g, p, *, count, momentum_buffer, path):
-        del p, count
-        if g.ndim != 2:
-            raise ValueError(f"muon: parameter '{path}' has shape {g.shape}; Muon updates "
-                             "2-D matrices only (use muon(..., non_matrix='adamw') for the rest)")
+    @jax.jit
+    def leaf(g, p, momentum_buffer):
+        del p
         buf = _lerp(momentum_buffer, g, 1.0 - momentum)
         v = _lerp(g, buf, momentum) if nesterov else buf
         o = newton_schulz(v, ns_coefficients, ns_steps, eps, ns_dtype).astype(g.dtype)
-        return o * _adjust(g.shape, adjust_lr_fn), {"momentum_buffer": buf}
+        return o * _adjust(g.shape, adjust_lr_fn), (buf,)
 
-    return leafwise(rule, MuonState, {"momentum_buffer": zeros(mu_dtype)}, name="muon",
-                    leaf_info=("path",))
+    def init_fn(params):
+        return MuonState(count=numerics.zero_count(), momentum_buffer=per_leaf.zeros(params, mu_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        _check_matrices(updates)
+        updates, (buf,) = per_leaf.apply(leaf, updates, (state.momentum_buffer,))
+        return updates, MuonState(count=numerics.safe_increment(state.count), momentum_buffer=buf)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
-def _check_matrices(params):
-    names, leaves, _ = flatten_with_names(params)
+def _check_matrices(tree):
+    names, leaves, _ = flatten_with_names(tree)
     for n, x in zip(names, leaves):
-        if x is not None and hasattr(x, "ndim") and x.ndim != 2:
+        if not is_absent(x) and hasattr(x, "ndim") and x.ndim != 2:
             raise ValueError(f"muon: parameter '{n}' has shape {tuple(x.shape)}; Muon updates 2-D "
                              "matrices only (use muon(..., non_matrix='adamw') for the rest)")
 
@@ -158,12 +161,9 @@ def muon(
     """
     validation.one_of("non_matrix", non_matrix, NON_MATRIX)
     validation.non_negative("weight_decay", weight_decay)
-    mat = chain(
-        scale_by_muon(momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn,
-                      ns_dtype=ns_dtype, mu_dtype=mu_dtype),
-        add_decayed_weights(weight_decay),
-        scale_by_learning_rate(learning_rate),
-    )
+    mat = with_decay(scale_by_muon(momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn,
+                                   ns_dtype=ns_dtype, mu_dtype=mu_dtype),
+                     learning_rate, weight_decay, decoupled=True, keep_zero_decay=True)
     if non_matrix == "error":
         def init_fn(params):
             _check_matrices(params)

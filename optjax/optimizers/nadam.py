@@ -11,9 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import bias_correction, with_decay
 from optjax.optimizers.adam import scale_by_adam
 
@@ -51,7 +50,8 @@ def scale_by_nadam(
     validation.non_negative("eps", eps)
     validation.non_negative("momentum_decay", momentum_decay)
 
-    def rule(g, p, *, count, mu, nu, mu_product):
+    @jax.jit
+    def leaf(g, p, mu, nu, mu_product, *, count):
         del p
         t = count.astype(jnp.float32)
         mu_t = b1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
@@ -62,14 +62,24 @@ def scale_by_nadam(
         nu = b2 * nu + (1.0 - b2) * (g * jnp.conj(g)).real
         d = jnp.sqrt(nu / bias_correction(b2, count)) + eps
         u = ((1.0 - mu_t) / (1.0 - prod)) * g / d + (mu_next / (1.0 - prod_next)) * mu / d
-        return u, {"mu": mu, "nu": nu, "mu_product": prod}
+        return u, (mu, nu, prod)
 
-    return leafwise(
-        rule, ScaleByNadamState,
-        {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype),
-         "mu_product": lambda p: jnp.ones((), jnp.float32)},
-        name="scale_by_nadam",
-    )
+    def init_fn(params):
+        return ScaleByNadamState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype),
+            nu=per_leaf.zeros(params, nu_dtype),
+            mu_product=jax.tree.map(lambda p: jnp.ones((), jnp.float32), params),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu, mu_product) = per_leaf.apply(
+            leaf, updates, (state.mu, state.nu, state.mu_product), count=count)
+        return updates, ScaleByNadamState(count=count, mu=mu, nu=nu, mu_product=mu_product)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def nadam(

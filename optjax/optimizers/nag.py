@@ -12,10 +12,8 @@ from typing import Any, NamedTuple
 
 import jax
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import lr_step_fn
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 
 
 class NagState(NamedTuple):
@@ -69,8 +67,8 @@ def nag(
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 
-    def rule(g, p, *, count, velocity, lr):
-        del count
+    @jax.jit
+    def leaf(g, p, velocity, *, lr):
         G = g if no_wd else g + weight_decay * p
         m1 = momentum * velocity
         u = (momentum + 1.0) * (m1 - lr * G) - m1
@@ -78,7 +76,15 @@ def nag(
             velocity = m1 - lr * (g + weight_decay * (p + u))
         else:
             velocity = m1 - lr * G
-        return u, {"velocity": velocity}
+        return u, (velocity,)
 
-    return leafwise(rule, NagState, {"velocity": zeros(accumulator_dtype)}, name="nag",
-                    needs_params=not no_wd, step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        return NagState(count=numerics.zero_count(), velocity=per_leaf.zeros(params, accumulator_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        updates, (velocity,) = per_leaf.apply(leaf, updates, (state.velocity,), params, name="nag",
+                                              needs_params=not no_wd, lr=value_at(learning_rate, state.count))
+        return updates, NagState(count=numerics.safe_increment(state.count), velocity=velocity)
+
+    return GradientTransformation(init_fn, update_fn)

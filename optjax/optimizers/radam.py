@@ -10,9 +10,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
 from optjax.optimizers._util import bias_correction, with_decay
 
 
@@ -53,7 +52,8 @@ def scale_by_radam(
     validation.one_of("eps_placement", eps_placement, ("corrected", "uncorrected"))
     rho_inf = 2.0 / (1.0 - b2) - 1.0
 
-    def rule(g, p, *, count, mu, nu):
+    @jax.jit
+    def leaf(g, p, mu, nu, *, count):
         del p
         t = count.astype(g.real.dtype)
         mu = b1 * mu + (1.0 - b1) * g
@@ -74,10 +74,22 @@ def scale_by_radam(
             adaptive = m_hat * r / (jnp.sqrt(nu / bc2 + eps_root) + eps)
         else:
             adaptive = m_hat * (jnp.sqrt(bc2) / (jnp.sqrt(nu + eps_root) + eps)) * r
-        return jnp.where(ok, adaptive, m_hat), {"mu": mu, "nu": nu}
+        return jnp.where(ok, adaptive, m_hat), (mu, nu)
 
-    return leafwise(rule, ScaleByRAdamState, {"mu": zeros(mu_dtype), "nu": zeros(nu_dtype)},
-                    name="scale_by_radam")
+    def init_fn(params):
+        return ScaleByRAdamState(
+            count=numerics.zero_count(),
+            mu=per_leaf.zeros(params, mu_dtype),
+            nu=per_leaf.zeros(params, nu_dtype),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        count = numerics.safe_increment(state.count)
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu), count=count)
+        return updates, ScaleByRAdamState(count=count, mu=mu, nu=nu)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def radam(

@@ -11,10 +11,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
+from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation
 from optjax.combine import chain
-from optjax.leafwise import full, leafwise, zeros
 from optjax.transforms.scaling import scale
 
 
@@ -65,14 +64,26 @@ def rprop(
     validation.non_negative("min_step_size", min_step_size)
     validation.non_negative("max_step_size", max_step_size)
 
-    def rule(g, p, *, count, step_sizes, prev_updates):
-        del p, count
+    @jax.jit
+    def leaf(g, p, step_sizes, prev_updates):
+        del p
         s = jnp.sign(g * prev_updates)
         f = jnp.where(s > 0, eta_plus, jnp.where(s < 0, eta_minus, 1.0))
         step = jnp.clip(step_sizes * f, min_step_size, max_step_size)
         g = jnp.where(s < 0, 0.0, g)
-        return -jnp.sign(g) * step, {"step_sizes": step, "prev_updates": g}
+        return -jnp.sign(g) * step, (step, g)
 
-    core = leafwise(rule, ScaleByRpropState,
-                    {"step_sizes": full(learning_rate), "prev_updates": zeros()}, name="rprop")
+    def init_fn(params):
+        return ScaleByRpropState(
+            count=numerics.zero_count(),
+            step_sizes=per_leaf.full(params, learning_rate),
+            prev_updates=per_leaf.zeros(params),
+        )
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        updates, (step_sizes, prev) = per_leaf.apply(leaf, updates, (state.step_sizes, state.prev_updates))
+        return updates, ScaleByRpropState(numerics.safe_increment(state.count), step_sizes, prev)
+
+    core = GradientTransformation(init_fn, update_fn)
     return chain(scale(-1.0), core) if maximize else core

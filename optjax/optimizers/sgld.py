@@ -11,10 +11,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise
-from optjax.optimizers._util import lr_at
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
+from optjax.tree import is_none
 
 
 class SgldState(NamedTuple):
@@ -60,19 +59,24 @@ def sgld(
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 
-    def global_init(params):
-        del params
-        return {"key": jnp.array(key, copy=True)}  # its own buffer: a step may donate the state
-
-    def step_fn(*, count, key):
-        key, sub = jax.random.split(key)
-        return {"key": key}, {"lr": lr_at(learning_rate, count), "step_key": sub}
-
-    def rule(g, p, *, count, lr, step_key, index):
-        del count
+    @jax.jit
+    def leaf(g, p, index, *, lr, step_key):
         G = g if no_wd else g + weight_decay * p
         noise = jax.random.normal(jax.random.fold_in(step_key, index), g.shape, g.dtype)
-        return -lr / 2.0 * G + jnp.sqrt(jnp.asarray(lr, g.dtype)) * noise, {}
+        return -lr / 2.0 * G + jnp.sqrt(jnp.asarray(lr, g.dtype)) * noise, (index,)
 
-    return leafwise(rule, SgldState, {}, name="sgld", needs_params=not no_wd,
-                    global_init=global_init, step_fn=step_fn, leaf_info=("index",))
+    def init_fn(params):
+        del params
+        return SgldState(count=numerics.zero_count(), key=jnp.array(key, copy=True))  # a step may donate it
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        new_key, step_key = jax.random.split(state.key)
+        # each leaf draws from its own fold of the step key: the leaf's position
+        leaves, treedef = jax.tree.flatten(updates, is_leaf=is_none)
+        index = treedef.unflatten(range(len(leaves)))
+        updates, _ = per_leaf.apply(leaf, updates, (index,), params, name="sgld", needs_params=not no_wd,
+                                    lr=value_at(learning_rate, state.count), step_key=step_key)
+        return updates, SgldState(count=numerics.safe_increment(state.count), key=new_key)
+
+    return GradientTransformation(init_fn, update_fn)

@@ -11,10 +11,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import validation
-from optjax.base import GradientTransformation, ScalarOrSchedule
-from optjax.leafwise import leafwise, zeros
-from optjax.optimizers._util import lr_step_fn
+from optjax import numerics, per_leaf, validation
+from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
 
 
 class SignSgdState(NamedTuple):
@@ -46,15 +44,25 @@ def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> Gra
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 
-    def rule(g, p, *, count, lr):
-        del count
+    @jax.jit
+    def leaf(g, p, *, lr, lr_wd):
         u = -lr * jnp.sign(g)
         if not no_wd:
-            u = u - (lr * weight_decay) * p
-        return u, {}
+            u = u - lr_wd * p
+        return u, ()
 
-    return leafwise(rule, SignSgdState, {}, name="sign_sgd", needs_params=not no_wd,
-                    step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        del params
+        return SignSgdState(count=numerics.zero_count())
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        lr = value_at(learning_rate, state.count)
+        updates, () = per_leaf.apply(leaf, updates, (), params, name="sign_sgd", needs_params=not no_wd,
+                                     lr=lr, lr_wd=lr * weight_decay)
+        return updates, SignSgdState(count=numerics.safe_increment(state.count))
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def signum(
@@ -92,16 +100,25 @@ def signum(
     validation.non_negative("wd_lh", wd_lh)
     no_wd, no_lh = validation.is_static_zero(weight_decay), validation.is_static_zero(wd_lh)
 
-    def rule(g, p, *, count, mu, lr):
-        del count
+    @jax.jit
+    def leaf(g, p, mu, *, lr, lr_wd_lh):
         m = beta * mu
         if not no_wd:
             m = m + (1.0 - beta) * weight_decay * p
         m = m + (1.0 - beta) * g
         u = -lr * jnp.sign(m)
         if not no_lh:
-            u = u - (lr * wd_lh) * p
-        return u, {"mu": m}
+            u = u - lr_wd_lh * p
+        return u, (m,)
 
-    return leafwise(rule, SignumState, {"mu": zeros(accumulator_dtype)}, name="signum",
-                    needs_params=not (no_wd and no_lh), step_fn=lr_step_fn(learning_rate))
+    def init_fn(params):
+        return SignumState(count=numerics.zero_count(), mu=per_leaf.zeros(params, accumulator_dtype))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        lr = value_at(learning_rate, state.count)
+        updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,), params, name="signum",
+                                        needs_params=not (no_wd and no_lh), lr=lr, lr_wd_lh=lr * wd_lh)
+        return updates, SignumState(count=numerics.safe_increment(state.count), mu=mu)
+
+    return GradientTransformation(init_fn, update_fn)

@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics, validation
-from optjax.base import GradientTransformation, PyTree, call_update
-from optjax.leafwise import flatten_like_state
-from optjax.tree import tree_map_none, zeros_like
+from optjax.base import GradientTransformation, PyTree, call_update, jit_once
+from optjax.per_leaf import flatten_like_state
+from optjax.tree import is_none, tree_map_none, zeros_like
 
 
 class MultiStepsState(NamedTuple):
@@ -63,6 +63,8 @@ class MultiSteps:
         self._k = every_k_schedule
         self._use_mean = use_grad_mean
         self._acc_dtype = accumulator_dtype
+        # the lax.cond's branches are new closures on every call: jit_once traces them once
+        self._update = jit_once(self._update_fn)
 
     @property
     def inner_opt(self) -> GradientTransformation:
@@ -86,11 +88,15 @@ class MultiSteps:
         )
 
     def update(self, updates: PyTree, state: MultiStepsState, params: PyTree | None = None, **extra_args):
+        """Accumulate ``updates``; on every k-th call run the inner optimizer on their mean."""
+        return self._update(updates, state, params, **extra_args)
+
+    def _update_fn(self, updates, state, params=None, **extra_args):
         flatten_like_state(updates, state.acc_grads, "the accumulated gradients")
         k = self._k_at(state.gradient_step)
         acc = jax.tree.map(
             lambda a, g: a if g is None else a + g.astype(a.dtype),
-            state.acc_grads, updates, is_leaf=lambda x: x is None,
+            state.acc_grads, updates, is_leaf=is_none,
         )
         mini = state.mini_step + 1
         emit = mini >= k
@@ -99,7 +105,7 @@ class MultiSteps:
             denom = k.astype(jnp.float32) if self._use_mean else jnp.float32(1)
             grads = jax.tree.map(
                 lambda a, g: None if g is None else (a / denom.astype(a.dtype)).astype(g.dtype),
-                acc, updates, is_leaf=lambda x: x is None,
+                acc, updates, is_leaf=is_none,
             )
             new_u, new_inner = call_update(self._opt, grads, state.inner_opt_state, params, extra_args)
             return (

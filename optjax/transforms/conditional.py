@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics, validation
-from optjax.base import GradientTransformation, call_update
+from optjax.base import GradientTransformation, call_update, jit_once
 from optjax.tree import all_finite, tree_map_none
 
 
@@ -56,4 +56,5 @@ def apply_if_finite(inner: GradientTransformation, max_consecutive_errors: int) 
             inner_state=new_inner,
         )
 
-    return GradientTransformation(init_fn, update_fn)
+    # the lax.cond's branches are new closures on every call: jit_once traces them once
+    return GradientTransformation(init_fn, jit_once(update_fn))

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics
-from optjax.base import GradientTransformation, PyTree, call_update, is_schedule
+from optjax.base import GradientTransformation, PyTree, call_update, is_schedule, jit_once
 
 
 class InjectHyperparamsState(NamedTuple):
@@ -105,7 +105,9 @@ def inject_hyperparams(
             new_u, new_inner = call_update(inner, updates, state.inner_state, params, extra_args)
             return new_u, InjectHyperparamsState(numerics.safe_increment(state.count), hps, new_inner)
 
-        return GradientTransformation(init_fn, update_fn)
+        # update_fn rebuilds the inner transform from the hyperparameters in the
+        # state: jit_once lets eager calls reuse that trace and its compiled step.
+        return GradientTransformation(init_fn, jit_once(update_fn))
 
     return factory
 

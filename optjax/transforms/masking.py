@@ -8,9 +8,7 @@ import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import partition
-from optjax.tree import check_same_structure, flatten_with_names, is_absent, resolve_per_leaf
-
-_is_none = lambda x: x is None  # noqa: E731
+from optjax.tree import check_same_structure, flatten_with_names, is_absent, is_none, resolve_per_leaf
 
 
 class MaskedState(NamedTuple):
@@ -24,7 +22,7 @@ def _resolve_mask(mask: Any, params: PyTree) -> PyTree:
 
 
 def _select(tree: PyTree, mask: PyTree) -> PyTree:
-    return jax.tree.map(lambda x, m: x if bool(m) else MaskedNode(), tree, mask, is_leaf=_is_none)
+    return jax.tree.map(lambda x, m: x if bool(m) else MaskedNode(), tree, mask, is_leaf=is_none)
 
 
 def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
@@ -67,7 +65,7 @@ def _align_to_params(updates: PyTree, params: PyTree, frozen: PyTree) -> PyTree:
     entirely; a missing leaf that is not frozen is an error naming it.
     """
     try:
-        jax.tree.structure(params, is_leaf=_is_none).flatten_up_to(updates)
+        jax.tree.structure(params, is_leaf=is_none).flatten_up_to(updates)
         return updates
     except (ValueError, TypeError):
         pass
@@ -77,7 +75,7 @@ def _align_to_params(updates: PyTree, params: PyTree, frozen: PyTree) -> PyTree:
     extra = set(u_names) - set(p_names)
     if extra:
         raise ValueError(f"the update tree has '{sorted(extra)[0]}', which is not a parameter")
-    fz = dict(zip(p_names, jax.tree.leaves(frozen, is_leaf=_is_none)))
+    fz = dict(zip(p_names, jax.tree.leaves(frozen, is_leaf=is_none)))
     out = []
     for n in p_names:
         if n not in by_name and not fz.get(n):

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics, validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, Schedule, init_empty_state, is_schedule
+from optjax.base import GradientTransformation, ScalarOrSchedule, Schedule, init_empty_state, is_schedule, value_at
 from optjax.tree import resolve_per_leaf, tree_map_none
 
 
@@ -65,7 +65,7 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *, flip_sign: bool =
     validation.non_negative("learning_rate", learning_rate)
     sign = -1.0 if flip_sign else 1.0
     if is_schedule(learning_rate):
-        return scale_by_schedule(lambda count: sign * jnp.asarray(learning_rate(count)))
+        return scale_by_schedule(lambda count: sign * value_at(learning_rate, count))
     return scale(sign * learning_rate)
 
 

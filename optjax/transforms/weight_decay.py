@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from optjax import numerics, validation
-from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, ScalarOrSchedule, is_schedule
+from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, ScalarOrSchedule, is_schedule, value_at
 from optjax.transforms.scaling import ScaleByScheduleState
 from optjax.tree import leaf_names, resolve_per_leaf, tree_map_none
 
@@ -53,10 +52,10 @@ def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
         del extra_args
         if params is None:
             raise ValueError(NO_PARAMS_MSG.format(name=name))
-        wd = weight_decay(state.count) if is_schedule(weight_decay) else weight_decay
+        wd = value_at(weight_decay, state.count)
         rate = wd
         if lr is not None:
-            rate = sign * (lr(state.count) if is_schedule(lr) else lr) * wd
+            rate = sign * value_at(lr, state.count) * wd
         mult = _resolve_mult(weight_decay_mult, params)
         if mask is not None:
             keep = resolve_per_leaf(mask, params, name="weight decay mask", default=False)

@@ -45,7 +45,7 @@ import optjax
 from optjax import validation
 from optjax.base import GradientTransformation, identity, stateless
 from optjax.combine import chain
-from optjax.optimizers._util import mxnet_clip
+from optjax.compat.mxnet.clip import mxnet_clip
 from optjax.transforms.constraints import clip_params
 from optjax.tree import tree_map_none
 

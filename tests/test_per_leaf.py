@@ -1,4 +1,4 @@
-"""The rule-lifting plumbing: None and masked leaves, dtypes, errors, sharding, recompiles."""
+"""optjax.per_leaf: None and masked leaves, dtypes, errors, sharding, traces and recompiles."""
 
 import jax
 import jax.numpy as jnp
@@ -112,11 +112,11 @@ def test_data_parallel_step_matches_single_device():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-def _counting_momentum(lr_arg):
-    """A leafwise momentum rule that counts its traces; ``lr_arg`` is what step_fn hands it."""
+def _counting_momentum():
+    """A momentum transform written like optjax's optimizers, whose per-leaf rule counts its traces."""
     from typing import Any, NamedTuple
 
-    from optjax.leafwise import leafwise, zeros
+    from optjax import numerics, per_leaf
 
     class State(NamedTuple):
         count: Any
@@ -124,28 +124,44 @@ def _counting_momentum(lr_arg):
 
     traces = []
 
-    def rule(g, p, *, count, mu, lr):
+    @jax.jit
+    def leaf(g, p, mu, *, lr):
         traces.append(g.shape)
-        scale = 1.0 if lr is None else lr  # branches on a static (non-array) step argument
+        scale = 1.0 if lr is None else lr  # None stays None through the jit
         mu = 0.9 * mu + g
-        return -scale * mu, {"mu": mu}
+        return -scale * mu, (mu,)
 
-    tx = leafwise(rule, State, {"mu": zeros()}, name="counting",
-                  step_fn=lambda *, count: ({}, {"lr": lr_arg}))
-    return tx, traces
+    def init_fn(params):
+        return State(numerics.zero_count(), per_leaf.zeros(params))
+
+    def update_fn(updates, state, params=None, lr=None):
+        updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,), lr=lr)
+        return updates, State(numerics.safe_increment(state.count), mu)
+
+    return optjax.GradientTransformation(init_fn, update_fn), traces
 
 
 @pytest.mark.parametrize("lr_arg", [None, 0.5, jnp.float32(0.5)])
 def test_rule_traced_once_per_leaf_signature(lr_arg):
     # 40 leaves of two shapes: the rule is traced once per (shape, dtype), not once per leaf.
-    tx, traces = _counting_momentum(lr_arg)
+    tx, traces = _counting_momentum()
     p = {f"a{i}": jnp.ones(3) for i in range(30)} | {f"b{i}": jnp.ones((2, 2)) for i in range(10)}
     g = jax.tree.map(lambda x: 0.1 * x, p)
-    u, _ = jax.jit(tx.update)(g, tx.init(p), p)
+    u, _ = jax.jit(tx.update)(g, tx.init(p), p, lr=lr_arg)
     assert sorted(traces) == [(2, 2), (3,)]
     want = -(0.5 if lr_arg is not None else 1.0) * 0.1
     for leaf in jax.tree.leaves(u):
         np.testing.assert_allclose(leaf, want, rtol=1e-6)
+
+
+def test_eager_updates_reuse_the_traced_rule():
+    # Eager calls (no jax.jit around update) trace the rule on the first call only.
+    tx, traces = _counting_momentum()
+    p = {"a": jnp.ones(3), "b": jnp.ones((2, 2)), "c": jnp.ones(3)}
+    s = tx.init(p)
+    for _ in range(4):
+        u, s = tx.update(p, s, p, lr=0.5)
+    assert sorted(traces) == [(2, 2), (3,)]
 
 
 def test_cached_rule_gives_the_same_compiled_numbers_as_per_leaf_calls():
