@@ -62,3 +62,28 @@ __all__ += [
     "stateless_with_tree_map", "unitwise_clip", "unitwise_norm", "zero_nans",
 ]
 # --- end optax names ---
+
+# --- scale and memory (issue 16) ---
+from optjax.transforms.low_precision import (  # noqa: E402
+    KahanState,
+    StochasticRoundingState,
+    kahan_summation,
+    stochastic_round,
+    stochastic_rounding,
+)
+from optjax.transforms.state_sharding import partition_state  # noqa: E402
+from optjax.transforms.state_quantization import (  # noqa: E402
+    QuantizedArray,
+    QuantizedState,
+    dequantize_state,
+    dynamic_code_book,
+    quantize_blockwise,
+    quantized_state,
+)
+
+__all__ += [
+    "KahanState", "QuantizedArray", "QuantizedState", "StochasticRoundingState", "dequantize_state", "dynamic_code_book",
+    "kahan_summation", "partition_state", "quantize_blockwise", "quantized_state", "stochastic_round",
+    "stochastic_rounding",
+]
+# --- end scale and memory ---
