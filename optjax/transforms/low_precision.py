@@ -30,9 +30,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, call_update
-from optjax.tree import is_absent, zeros_mirroring
-
-_is_none = lambda x: x is None  # noqa: E731
+from optjax.tree import is_absent, is_none, zeros_mirroring
 
 
 def _low_precision(p: Any) -> bool:
@@ -117,7 +115,7 @@ def stochastic_rounding(tx: GradientTransformation, key: int | jax.Array = 0) ->
     def update_fn(updates, state, params=None, **extra_args):
         u, inner = _inner_update(tx, "stochastic_rounding", updates, state.inner_state, params, extra_args)
         next_key, step_key = jax.random.split(state.key)
-        leaves, treedef = jax.tree.flatten(u, is_leaf=_is_none)
+        leaves, treedef = jax.tree.flatten(u, is_leaf=is_none)
         p_leaves = treedef.flatten_up_to(params)
         out = []
         for i, (ui, pi) in enumerate(zip(leaves, p_leaves)):
@@ -166,13 +164,13 @@ def kahan_summation(tx: GradientTransformation, compensation_dtype: Any = None) 
     def init_fn(params):
         comp = jax.tree.map(
             lambda p: zeros_mirroring(p, compensation_dtype) if _low_precision(p) else None,
-            params, is_leaf=_is_none,
+            params, is_leaf=is_none,
         )
         return KahanState(comp, tx.init(params))
 
     def update_fn(updates, state, params=None, **extra_args):
         u, inner = _inner_update(tx, "kahan_summation", updates, state.inner_state, params, extra_args)
-        leaves, treedef = jax.tree.flatten(u, is_leaf=_is_none)
+        leaves, treedef = jax.tree.flatten(u, is_leaf=is_none)
         p_leaves = treedef.flatten_up_to(params)
         c_leaves = treedef.flatten_up_to(state.compensation)
         out, comp = [], []

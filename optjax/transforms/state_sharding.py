@@ -32,7 +32,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from optjax import validation
 from optjax.base import GradientTransformation, PyTree, call_update
-from optjax.tree import path_str
+from optjax.tree import is_none, path_str
 
 INDIVISIBLE = ("pad", "replicate", "error")
 
@@ -193,7 +193,7 @@ def partition_state(
     def init_fn(params):
         state = tx.init(params)
         lay = layouts(state)
-        return jax.tree.map(store, state, lay, is_leaf=lambda x: x is None)
+        return jax.tree.map(store, state, lay, is_leaf=is_none)
 
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
@@ -205,12 +205,12 @@ def partition_state(
                 "partition_state: the state does not match the inner transform's state for these "
                 "params: was it made by this partition_state's init?"
             )
-        inner_state = jax.tree.map(load, state, lay, is_leaf=lambda x: x is None)
+        inner_state = jax.tree.map(load, state, lay, is_leaf=is_none)
         new_u, new_inner = call_update(
             tx, split_like_state(updates), inner_state,
             None if params is None else split_like_state(params), extra_args,
         )
-        new_state = jax.tree.map(store, new_inner, lay, is_leaf=lambda x: x is None)
+        new_state = jax.tree.map(store, new_inner, lay, is_leaf=is_none)
         new_u = jax.tree.map(lambda u: _constrain(u, replicated) if _is_array(u) else u, new_u)
         return new_u, new_state
 
