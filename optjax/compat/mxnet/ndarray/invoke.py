@@ -83,8 +83,7 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
                 inputs[pos]._data = value.astype(inputs[pos]._store.value.dtype)
     if op.aux:
         result, new_aux = result
-        if dict(static).get("is_train", False) or any(
-                k == "is_train" and v for k, v in static):
+        if dict(static).get("is_train", False):
             for box, value in zip(inputs[len(inputs) - len(op.aux):], new_aux):
                 if box is not None:
                     box._data = value.astype(box._store.value.dtype)

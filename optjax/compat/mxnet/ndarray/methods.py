@@ -23,10 +23,7 @@ def method(name: str):
         from optjax.compat.mxnet.ndarray import ops as front
         f = getattr(front, name, None)
         if f is None or name not in registry.OPS:
-            alt = _ALIASES.get(name)
-            f = getattr(front, alt, None) if alt else None
-            if f is None:
-                return None
+            return None
 
         def fn(self, *args, _f=f, **kwargs):
             return _f(self, *args, **kwargs)
@@ -36,5 +33,3 @@ def method(name: str):
         _cache[name] = fn
     return fn
 
-
-_ALIASES = {"as_np_ndarray": None}

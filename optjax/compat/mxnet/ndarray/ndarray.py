@@ -290,7 +290,7 @@ class NDArray:
 
     def detach(self) -> "NDArray":
         """The same data, cut from the autograd graph."""
-        return self._view(0, self._shape) if not self._is_whole() else _shared(self)
+        return self._view(0, self._shape)
 
     # -- autograd ------------------------------------------------------------------------
     def attach_grad(self, grad_req: str = "write", stype=None):
@@ -514,17 +514,10 @@ class NDArray:
         return (NDArray.__new__, (NDArray,), self.__getstate__())
 
     def __copy__(self):
-        return _shared(self)
+        return self._view(0, self._shape)
 
     def __deepcopy__(self, memo):
         return from_jax(jnp.array(self._data, copy=True), self._ctx)
-
-
-def _shared(a: NDArray) -> NDArray:
-    b = from_jax(a._data, a._ctx)
-    b._store = a._store
-    b._offset, b._shape = a._offset, a._shape
-    return b
 
 
 def _with_ctx(a: NDArray, ctx) -> NDArray:
