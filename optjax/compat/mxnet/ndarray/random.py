@@ -80,15 +80,21 @@ def _batch_shape(param, shape):
     return _shape(shape)
 
 
+def _params_and_shape(a, b, shape):
+    """Two distribution parameters broadcast against the sample shape: array parameters
+    draw ``shape`` samples per element (trailing axes), as MXNet's samplers do."""
+    s = _batch_shape(a, shape)
+    pa, pb = _param(a), _param(b)
+    if isinstance(a, NDArray):
+        extra = (1,) * (len(s) - a.ndim)
+        pa, pb = jnp.reshape(pa, pa.shape + extra), jnp.reshape(pb, pb.shape + extra)
+    return pa, pb, s
+
+
 def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from U[low, high)."""
     dt = np_dtype(dtype)
-    s = _batch_shape(low, shape)
-    lo, hi = _param(low), _param(high)
-    if isinstance(low, NDArray):
-        extra = len(s) - low.ndim
-        lo = jnp.reshape(lo, lo.shape + (1,) * extra)
-        hi = jnp.reshape(hi, hi.shape + (1,) * extra)
+    lo, hi, s = _params_and_shape(low, high, shape)
     u = jax.random.uniform(next_key(), s, jnp.float32)
     return _finish((lo + (hi - lo) * u).astype(dt), ctx, out)
 
@@ -96,12 +102,7 @@ def uniform(low=0.0, high=1.0, shape=None, dtype=None, ctx=None, out=None, **kwa
 def normal(loc=0.0, scale=1.0, shape=None, dtype=None, ctx=None, out=None, **kwargs):
     """Samples from N(loc, scale**2)."""
     dt = np_dtype(dtype)
-    s = _batch_shape(loc, shape)
-    mu, sd = _param(loc), _param(scale)
-    if isinstance(loc, NDArray):
-        extra = len(s) - loc.ndim
-        mu = jnp.reshape(mu, mu.shape + (1,) * extra)
-        sd = jnp.reshape(sd, sd.shape + (1,) * extra)
+    mu, sd, s = _params_and_shape(loc, scale, shape)
     z = jax.random.normal(next_key(), s, jnp.float32)
     return _finish((mu + sd * z).astype(dt), ctx, out)
 
