@@ -13,6 +13,13 @@ with the key they drew, so the gradient sees the same mask as the forward pass.
 Gradients are written to each variable's ``.grad`` by its ``grad_req``:
 ``'write'`` overwrites, ``'add'`` accumulates until zeroed, ``'null'`` skips.
 A head that is not a scalar gets a head gradient of ones, as MXNet.
+
+Moving-average auxiliary states (``BatchNorm``'s running mean and variance) change
+in the backward pass, as in MXNet 1.9.1: a recorded training forward keeps each
+update's increment on its tape entry, and ``backward``/``grad`` (in train mode)
+applies ``aux = aux * momentum + increment`` for the entries they reach, in
+reverse recording order. A forward that is not followed by a backward leaves the
+statistics unchanged; a retained graph differentiated twice updates them twice.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_
 class _State(threading.local):
     recording = False
     training = False
+    aux_sink = None  # a list collecting deferred auxiliary updates while a block is traced
 
 
 _state = _State()
@@ -93,17 +101,35 @@ def predict_mode():
     return _scope(None, False)
 
 
+@contextmanager
+def collect_aux_updates():
+    """Collect the deferred auxiliary updates of the operators called inside (used while a
+    hybridized block's forward is traced); yields the list of ``(NDArray, momentum,
+    increment)``."""
+    prev, _state.aux_sink = _state.aux_sink, []
+    try:
+        yield _state.aux_sink
+    finally:
+        _state.aux_sink = prev
+
+
+def aux_sink():
+    """The list collecting deferred auxiliary updates, or None outside a traced forward."""
+    return _state.aux_sink
+
+
 # -- the tape ---------------------------------------------------------------------------
 
 class _Node:
     """One recorded call: ``fn(*input arrays, **dynamic) -> output(s)``."""
 
-    __slots__ = ("fn", "key", "inputs", "dynamic", "n_out", "id", "freed")
+    __slots__ = ("fn", "key", "inputs", "dynamic", "n_out", "id", "freed", "aux_updates")
 
-    def __init__(self, fn, key, inputs, dynamic, n_out):
+    def __init__(self, fn, key, inputs, dynamic, n_out, aux_updates=()):
         self.fn, self.key, self.inputs, self.dynamic, self.n_out = fn, key, inputs, dynamic, n_out
         self.id = next(_ids)
         self.freed = False
+        self.aux_updates = tuple(aux_updates)  # (NDArray, momentum, increment), for backward
 
 
 def in_graph(x) -> bool:
@@ -132,23 +158,34 @@ def _op_fn(op, static):
     return base
 
 
-def record_op(op, static: tuple, dynamic: dict, inputs: list, outputs: list) -> None:
+def record_op(op, static: tuple, dynamic: dict, inputs: list, outputs: list,
+              aux_updates=()) -> None:
     """Append a registered operator's call to the tape (called by ``invoke``)."""
     if not any(x is not None and hasattr(x, "_entry") and in_graph(x) for x in inputs):
         return
-    record_fn(_op_fn(op, static), (op.name, static), inputs, dynamic, outputs)
+    record_fn(_op_fn(op, static), (op.name, static), inputs, dynamic, outputs, aux_updates)
 
 
-def record_fn(fn, key, inputs: list, dynamic: dict, outputs: list) -> None:
+def record_fn(fn, key, inputs: list, dynamic: dict, outputs: list, aux_updates=()) -> None:
     """Append a pure JAX function's call to the tape.
 
     ``fn(*input arrays, **dynamic)`` must return one array or a tuple with one array
     per output. ``key`` identifies ``fn`` for the compiled-replay cache (None: do not
     cache). Gluon's hybridized blocks record their whole compiled forward this way.
+    ``aux_updates``: ``(NDArray, momentum, increment)`` moving-average updates that a
+    training-mode backward through this entry applies.
     """
-    node = _Node(fn, key, [_ref(x) for x in inputs], dict(dynamic), len(outputs))
+    node = _Node(fn, key, [_ref(x) for x in inputs], dict(dynamic), len(outputs), aux_updates)
     for i, o in enumerate(outputs):
         o._entry = (node, i)
+
+
+def _apply_aux_updates(nodes) -> None:
+    """The deferred moving-average updates of ``nodes``, latest first (MXNet's backward order)."""
+    from optjax.compat.mxnet.ops.registry import moving_average_update
+    for n in reversed(nodes):
+        for box, momentum, increment in reversed(n.aux_updates):
+            box._data = moving_average_update(box._data, momentum, increment)
 
 
 def mark_variables(variables, gradients, grad_reqs="write") -> None:
@@ -322,6 +359,8 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
         return
     with _scope(False, train_mode):
         var_list, grads, nodes = _grads(heads, head_grads)
+    if train_mode:
+        _apply_aux_updates(nodes)
     for v, g in zip(var_list, grads):
         if v._grad is None or v._grad_req in (None, "null"):
             continue
@@ -353,6 +392,8 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: boo
         retain_graph = create_graph
     with _scope(False, train_mode):
         var_list, grads, nodes = _grads(heads, head_grads, variables)
+    if train_mode:
+        _apply_aux_updates(nodes)
     outs = [from_jax(g, v._ctx) for v, g in zip(var_list, grads)]
     if create_graph and is_recording():
         structure, _, _, _, _, consts, fns = _plan(heads, variables)

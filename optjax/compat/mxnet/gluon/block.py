@@ -15,10 +15,11 @@ the parameter and both shapes.
 
 ``hybridize()`` compiles the whole forward with ``jax.jit``: the compiled
 function takes ``(parameter values, inputs, PRNG key, is_train)`` and returns
-``(outputs, updated auxiliary values)``; inside it ``Parameter.data()`` returns
-NDArrays over the traced values and random operators draw from the key. The
-updated auxiliary values (``BatchNorm``'s moving statistics) are written back
-after the call. When autograd is recording, the compiled call also returns its
+``(outputs, (updated auxiliary values, moving-average increments))``; inside it
+``Parameter.data()`` returns NDArrays over the traced values and random operators
+draw from the key. The moving-average increments (``BatchNorm``'s running
+statistics) go on the call's tape entry and are applied by the backward pass, as
+MXNet does; other updated auxiliary values are written back after the call. When autograd is recording, the compiled call also returns its
 VJP residuals (``jax.vjp`` inside the ``jax.jit``) and is recorded as one tape
 entry whose gradient applies them, so ``backward`` gives the imperative numbers
 without running the forward again (first-order only: a second-order
@@ -544,12 +545,17 @@ class HybridBlock(Block):
             mapping = {p: nd.from_jax(v) for p, v in zip(params, pvals)}
             inputs = _regroup([None if x is None else nd.from_jax(x) for x in xs],
                               out_fmt["in"])
-            with overrides(mapping), _random.traced_stream(key), autograd.pause(is_train):
+            with overrides(mapping), _random.traced_stream(key), autograd.pause(is_train), \
+                    autograd.collect_aux_updates() as deferred:
                 out = self._imperative_call(inputs)
             flat, out_fmt["out"] = _flatten(out)
             changed = {i: mapping[p]._data for i, p in enumerate(params)
                        if mapping[p]._store.value is not pvals[i]}
-            return tuple(o._data for o in flat), changed
+            index = {id(mapping[p]._store): i for i, p in enumerate(params)}
+            deferred = [(index[id(box._store)], m, v) for box, m, v in deferred
+                        if id(box._store) in index]  # a Parameter's, not a temporary's
+            out_fmt[("aux", is_train)] = [(i, m) for i, m, _ in deferred]
+            return tuple(o._data for o in flat), (changed, tuple(v for _, _, v in deferred))
 
         compiled = jax.jit(run, static_argnums=(3,))
 
@@ -584,15 +590,18 @@ class HybridBlock(Block):
         xvals = tuple(None if x is None else x._data for x in flat_in)
         recording = autograd.is_recording()
         if recording:
-            outs, changed, pullback = compiled_vjp(pvals, xvals, key, is_train)
+            outs, (changed, increments), pullback = compiled_vjp(pvals, xvals, key, is_train)
         else:
-            outs, changed = compiled(pvals, xvals, key, is_train)
+            outs, (changed, increments) = compiled(pvals, xvals, key, is_train)
         for i, value in changed.items():
             pdata[i]._data = value
         out_nds = [nd.from_jax(o, ctx) for o in outs]
-        if recording:
+        if recording:  # moving statistics change in the backward pass, as MXNet
+            aux_updates = [(pdata[i], m, v)
+                           for (i, m), v in zip(out_fmt[("aux", is_train)], increments)]
             res, treedef = jax.tree_util.tree_flatten(pullback)
             fn = replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
             autograd.record_fn(fn, (token, is_train, in_fmt, treedef),
-                               pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds)
+                               pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds,
+                               aux_updates)
         return _regroup(out_nds, out_fmt["out"])

@@ -2,7 +2,8 @@
 
 :func:`invoke` unwraps the NDArrays, calls the operator's pure JAX function
 (compiled once per operator and static attributes), writes auxiliary-state
-updates back (``BatchNorm`` in training), wraps the results, honours ``out=``,
+updates back or, for moving averages (``BatchNorm`` in training), hands them to the
+autograd tape for the backward pass as MXNet does, wraps the results, honours ``out=``,
 and records the call on the autograd tape when recording.
 
 Attributes are static (part of the compiled function) except the operator's
@@ -71,6 +72,13 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
     if op.needs_key:
         dynamic["key"] = _random.next_key()
     arrays = [None if x is None else _as_array(x) for x in inputs]
+    static_d = dict(static)
+    momentum = op.deferred_momentum(static_d.get("is_train", False), static_d) if op.aux else None
+    n_aux = len(op.aux)
+    if momentum is not None:  # called with zero moving statistics: new_aux is the increment
+        arrays[-n_aux:] = [None if a is None else jax.numpy.zeros_like(a)
+                           if isinstance(a, jax.core.Tracer) else _zeros(a.shape, a.dtype)
+                           for a in arrays[-n_aux:]]
     fn = _compiled(op.fn, static, op.name not in _NO_JIT)
     result = fn(*arrays, **dynamic)
 
@@ -81,17 +89,25 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
         for pos, value in zip(mutates(len(inputs), **dict(static)), new_values):
             if inputs[pos] is not None:
                 inputs[pos]._data = value.astype(inputs[pos]._store.value.dtype)
+    deferred = ()
     if op.aux:
         result, new_aux = result
-        if dict(static).get("is_train", False):
-            for box, value in zip(inputs[len(inputs) - len(op.aux):], new_aux):
+        boxes = inputs[len(inputs) - n_aux:]
+        if momentum is not None:  # applied by the backward pass, as MXNet
+            deferred = tuple((box, momentum, value) for box, value in zip(boxes, new_aux)
+                             if box is not None)
+        elif static_d.get("is_train", False):
+            for box, value in zip(boxes, new_aux):
                 if box is not None:
                     box._data = value.astype(box._store.value.dtype)
     outs = [from_jax(r, ctx) for r in result] if isinstance(result, (tuple, list)) \
         else [from_jax(result, ctx)]
 
-    if autograd.is_recording():
-        autograd.record_op(op, static, dynamic, inputs, outs)
+    sink = autograd.aux_sink()
+    if sink is not None:  # a hybridized forward being traced: its tape entry takes them
+        sink.extend(deferred)
+    elif autograd.is_recording():
+        autograd.record_op(op, static, dynamic, inputs, outs, deferred)
 
     if out is not None:
         targets = out if isinstance(out, (list, tuple)) else [out]
@@ -99,6 +115,11 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
             _assign(t, r)
         return out
     return outs[0] if len(outs) == 1 else outs
+
+
+@functools.lru_cache(maxsize=64)
+def _zeros(shape, dtype):
+    return jax.numpy.zeros(shape, dtype)
 
 
 def _as_array(x):

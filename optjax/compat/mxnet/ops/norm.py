@@ -30,8 +30,13 @@ def _along(v, axis, ndim):
     return v.reshape(shape)
 
 
+def _bn_moving_average(*, momentum: float = 0.9, use_global_stats: bool = False, **_):
+    return None if use_global_stats else float(momentum)
+
+
 @register("BatchNorm", ("data", "gamma", "beta"), aux=("moving_mean", "moving_var"),
-          num_outputs=_bn_outputs, needs_mode=True, param_shapes=_bn_shapes)
+          num_outputs=_bn_outputs, needs_mode=True, param_shapes=_bn_shapes,
+          moving_average=_bn_moving_average)
 def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps: float = 1e-3,
                momentum: float = 0.9, fix_gamma: bool = True, use_global_stats: bool = False,
                output_mean_var: bool = False, axis: int = 1, cudnn_off: bool = False,
@@ -48,9 +53,11 @@ def batch_norm(data, gamma, beta, moving_mean, moving_var, *, eps: float = 1e-3,
     With ``output_mean_var`` the outputs are ``(y, mean, 1/sqrt(var + eps))`` in
     training and ``(y, moving_mean, moving_var)`` otherwise.
 
-    Returns ``(outputs, (new moving_mean, new moving_var))``. MXNet itself writes the
-    moving statistics during the backward pass of a recorded training forward;
-    the shim's front ends write them after a training forward.
+    Returns ``(outputs, (new moving_mean, new moving_var))``. MXNet 1.9.1 writes the
+    moving statistics in the BACKWARD pass of a training forward, reading them
+    then (a training forward without backward leaves them unchanged; two backward
+    passes over one retained graph update twice); the front ends do the same
+    through the registry's ``moving_average`` rule.
     """
     ax = axis % data.ndim
     red = tuple(i for i in range(data.ndim) if i != ax)

@@ -16,6 +16,13 @@ Conventions for an operator function:
 - an operator with auxiliary states (``BatchNorm``'s ``moving_mean`` and
   ``moving_var``) takes them after its inputs and returns ``(outputs, new_aux)``,
   ``new_aux`` a tuple with one array per auxiliary state;
+- ``moving_average(**attrs) -> momentum | None``: for such an operator, whether a
+  training call updates its auxiliary states as moving averages
+  ``aux = aux * momentum + increment`` (None: they stay as they are). MXNet applies
+  that update in the operator's BACKWARD pass, reading the auxiliary state then; the
+  front ends do the same: they call the function with zero auxiliary states (whose
+  ``new_aux`` is then exactly the increment, and whose outputs must not read them),
+  keep the increment and apply :func:`moving_average_update` when the gradient is taken;
 - ``needs_key``: the operator draws random numbers and takes ``key=`` (a JAX PRNG key);
 - ``needs_mode``: its result depends on training vs inference and takes ``is_train=``;
 - ``param_shapes(data_shape, **attrs) -> {input name: shape}`` completes the
@@ -28,7 +35,10 @@ from __future__ import annotations
 import inspect
 from typing import Callable
 
-__all__ = ["Op", "register", "get", "names", "OPS"]
+import jax
+import jax.numpy as jnp
+
+__all__ = ["Op", "register", "get", "names", "OPS", "moving_average_update"]
 
 
 class Op:
@@ -37,7 +47,7 @@ class Op:
     def __init__(self, name: str, fn: Callable, inputs: tuple = ("data",), *, aux: tuple = (),
                  num_outputs: int | Callable = 1, needs_key: bool = False,
                  needs_mode: bool = False, param_shapes: Callable | None = None,
-                 aliases: tuple = ()):
+                 aliases: tuple = (), moving_average: Callable | None = None):
         self.name = name
         self.fn = fn
         self.inputs = tuple(inputs)
@@ -48,6 +58,7 @@ class Op:
         self.needs_mode = needs_mode
         self.param_shapes = param_shapes
         self.aliases = tuple(aliases)
+        self.moving_average = moving_average
         self.signature = inspect.signature(fn)
         self.attr_names = tuple(
             p.name for p in self.signature.parameters.values()
@@ -58,11 +69,29 @@ class Op:
         n = self._num_outputs
         return n(**attrs) if callable(n) else n
 
+    def deferred_momentum(self, is_train: bool, attrs: dict) -> float | None:
+        """The momentum of this call's moving-average auxiliary update, applied in the
+        backward pass as MXNet does (None: no deferred update for this call)."""
+        if not (self.aux and is_train and self.moving_average is not None):
+            return None
+        return self.moving_average(**attrs)
+
     def __call__(self, *arrays, **attrs):
         return self.fn(*arrays, **attrs)
 
     def __repr__(self):
         return f"Op({self.name!r}, inputs={self.inputs}, aux={self.aux})"
+
+
+@jax.jit
+def _moving_average(aux, momentum, increment):
+    return aux * momentum.astype(aux.dtype) + increment.astype(aux.dtype)
+
+
+def moving_average_update(aux, momentum: float, increment):
+    """``aux * momentum + increment`` in ``aux``'s dtype: the deferred auxiliary update
+    (``increment = batch statistic * (1 - momentum)``, saved by the forward pass)."""
+    return _moving_average(aux, jnp.float32(momentum), increment)
 
 
 OPS: dict[str, Op] = {}

@@ -34,6 +34,7 @@ import numpy as np
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ndarray.dtypes import np_dtype
 from optjax.compat.mxnet.ndarray.ndarray import NDArray, from_jax
+from optjax.compat.mxnet.ops.registry import moving_average_update
 from optjax.compat.mxnet.symbol import graph as _graph
 
 __all__ = ["Executor", "Program", "program"]
@@ -48,13 +49,14 @@ class Program:
         self.needs_key = any(n.op is not None and n.op.needs_key for n in self.order)
         self.ones_after_forward = _graph.fixed_gamma_variables(self.order)
         self.forward = jax.jit(self._forward, static_argnames=("is_train",))
+        self.deferred_aux = _graph.deferred_aux(self.order, True)  # applied by backward
         self._fwd_bwd = {}
 
     def _forward(self, args, aux, key, is_train):
         return _graph.evaluate(self.order, self.heads, args, aux, key, is_train)
 
     def forward_backward(self, grad_names: tuple):
-        """``f(args, aux, key, head_grads) -> (outputs, new_aux, grads)`` for ``grad_names``
+        """``f(args, aux, key, head_grads) -> (outputs, (new_aux, increments), grads)`` for ``grad_names``
         (compiled; ``head_grads`` None means ones)."""
         fn = self._fwd_bwd.get(grad_names)
         if fn is None:
@@ -65,7 +67,9 @@ class Program:
                 rest = {n: v for n, v in args.items() if n not in diff}
 
                 def f(d):
-                    return _graph.evaluate(order, heads, {**rest, **d}, aux, key, True)
+                    outs, new_aux, increments = _graph.evaluate(order, heads, {**rest, **d}, aux,
+                                                                key, True)
+                    return outs, (new_aux, increments)
 
                 outs, vjp, new_aux = jax.vjp(f, diff, has_aux=True)
                 if head_grads is None:
@@ -151,7 +155,7 @@ class Executor:
                            if self._grad_req[n] != "null"
                            and jnp.issubdtype(a.dtype, jnp.inexact))
         self.outputs = []
-        self._last = None  # (args, aux, key, grads) of the last training forward
+        self._last = None  # (args, aux, key, grads, aux increments) of the last training forward
         self._monitor = None
 
     @classmethod
@@ -239,12 +243,14 @@ class Executor:
             dst._data = v if v.dtype == dst.dtype else v.astype(dst.dtype)
         args, aux, key = self._inputs()
         if is_train and self._diff:
-            outs, new_aux, grads = self._program.forward_backward(self._diff)(args, aux, key, None)
-            self._last = (args, aux, key, grads)
+            outs, (new_aux, increments), grads = self._program.forward_backward(self._diff)(
+                args, aux, key, None)
+            self._last = (args, aux, key, grads, increments)
         else:
-            outs, new_aux = self._program.forward(args, aux, key, is_train=bool(is_train))
-            self._last = (args, aux, key, None) if is_train else None
-        if is_train:
+            outs, new_aux, increments = self._program.forward(args, aux, key,
+                                                              is_train=bool(is_train))
+            self._last = (args, aux, key, None, increments) if is_train else None
+        if is_train:  # moving averages (BatchNorm) change in backward, as MXNet
             for n, a in zip(self._aux_names, self.aux_arrays):
                 a._data = new_aux[n]
         if self._program.ones_after_forward:
@@ -261,7 +267,12 @@ class Executor:
             raise MXNetError("backward: call forward(is_train=True) first")
         if not self._diff:
             return
-        args, aux, key, grads = self._last
+        args, aux, key, grads, increments = self._last
+        aux_dict = self.aux_dict
+        for (name, momentum), inc in reversed(list(zip(self._program.deferred_aux, increments))):
+            if is_train:
+                box = aux_dict[name]
+                box._data = moving_average_update(box._data, momentum, inc)
         if out_grads is not None or grads is None:
             if isinstance(out_grads, NDArray):
                 out_grads = [out_grads]

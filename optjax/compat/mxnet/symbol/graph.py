@@ -24,7 +24,7 @@ import jax
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ops import registry
 
-__all__ = ["Node", "topo_order", "evaluate", "parse_attr", "op_kwargs", "wanted_inputs",
+__all__ = ["Node", "topo_order", "evaluate", "deferred_aux", "parse_attr", "op_kwargs", "wanted_inputs",
            "to_json", "from_json", "json_op_name", "registry_op"]
 
 # MXNet's JSON names (its internal operators) that the registry knows by another name;
@@ -282,32 +282,59 @@ def call_node(node, arrays, key, is_train):
     return outs, tuple(new_aux)
 
 
+def _momentum(node, is_train):
+    return node.op.deferred_momentum(bool(is_train), node.kwargs())
+
+
+def deferred_aux(order, is_train: bool) -> list:
+    """``[(auxiliary state name, momentum)]`` of the moving-average updates that a
+    training forward defers to the backward pass, in the order of :func:`evaluate`'s
+    increments (MXNet writes ``BatchNorm``'s moving statistics in its backward pass)."""
+    out = []
+    for node in order:
+        if node.op is not None and node.op.aux:
+            m = _momentum(node, is_train)
+            if m is not None:
+                out.extend((src.name, m) for src, _ in node.inputs[-len(node.op.aux):])
+    return out
+
+
 def evaluate(order, heads, args: dict, aux: dict, key, is_train: bool):
-    """Run the graph: ``(list of head arrays, dict of new auxiliary states)``.
+    """Run the graph: ``(list of head arrays, dict of new auxiliary states, increments)``.
 
     ``order`` is :func:`topo_order` of ``heads``; variables read ``args`` or
-    ``aux`` by name. Auxiliary states change only when ``is_train``.
+    ``aux`` by name. Auxiliary states change only when ``is_train``; moving
+    averages are not applied but returned as ``increments`` (one per entry of
+    :func:`deferred_aux`), for the backward pass to apply.
     """
     values = {}
     new_aux = dict(aux)
+    increments = []
     for k, node in enumerate(order):
         if node.op is None:
             if node.name in args:
                 values[id(node)] = (args[node.name],)
             elif node.name in new_aux:
-                values[id(node)] = (new_aux[node.name],)
+                values[id(node)] = (aux[node.name],)
             else:
                 raise MXNetError(f"no value for the variable {node.name!r}")
             continue
         sub = jax.random.fold_in(key, k) if node.op.needs_key and key is not None else key
         arrays = [values[id(src)][i] for src, i in node.inputs]
+        deferred = node.op.aux and _momentum(node, is_train) is not None
+        if deferred:  # zero moving statistics: the new ones are the increments
+            n = len(node.op.aux)
+            arrays = arrays[:-n] + [jax.numpy.zeros_like(a) for a in arrays[-n:]]
         outs, upd = call_node(node, arrays, sub, is_train)
         values[id(node)] = outs
         if upd and is_train:
             srcs = node.inputs[len(node.inputs) - len(node.op.aux):]
             for (src, _), value in zip(srcs, upd):
-                new_aux[src.name] = value.astype(aux[src.name].dtype)
-    return [values[id(n)][i] for n, i in heads], new_aux
+                if deferred:
+                    increments.append(value.astype(aux[src.name].dtype))
+                else:
+                    new_aux[src.name] = value.astype(aux[src.name].dtype)
+    return [values[id(n)][i] for n, i in heads], new_aux, tuple(increments)
 
 
 # -- JSON ------------------------------------------------------------------------------------
