@@ -45,6 +45,8 @@ from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
 from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
 from optjax.compat.mxnet.gluon.utils import HookHandle
 from optjax.compat.mxnet.ndarray import random as _random
+from optjax.compat.mxnet import symbol as _sym
+from optjax.compat.mxnet.symbol import naming as _naming
 
 __all__ = ["Block", "HybridBlock"]
 
@@ -75,6 +77,7 @@ class _BlockScope:
         self._block = block
         self._counter = {}
         self._old_scope = None
+        self._name_scope = None
 
     @staticmethod
     def create(prefix, params, hint):
@@ -102,11 +105,15 @@ class _BlockScope:
             return self
         self._old_scope = getattr(_BlockScope._current, "value", None)
         _BlockScope._current.value = self
+        self._name_scope = _naming.Prefix(self._block.prefix)  # symbols made inside, as MXNet
+        self._name_scope.__enter__()
         return self
 
     def __exit__(self, ptype, value, trace):
         if self._block._empty_prefix:
             return
+        self._name_scope.__exit__(ptype, value, trace)
+        self._name_scope = None
         _BlockScope._current.value = self._old_scope
 
 
@@ -489,12 +496,59 @@ class HybridBlock(Block):
             self._imperative_call(args)
 
     def export(self, path, epoch=0, remove_amp_cast=True):
-        """MXNet writes ``path-symbol.json`` and ``path-%04d.params``; the symbol file needs
-        the ``mx.sym`` front end, which this block does not build."""
-        raise NotImplementedError(
-            "HybridBlock.export needs the symbol graph of the block (mx.sym front end), which "
-            "the optjax gluon shim does not build; save the weights with save_parameters and "
-            "rebuild the block in code")
+        """Write ``path-symbol.json`` (the block's graph, built by calling ``hybrid_forward``
+        with ``F = mx.sym``) and ``path-%04d.params`` (``arg:``/``aux:`` names), as MXNet
+        1.9.1 does; both load in real MXNet (``SymbolBlock.imports``, ``mx.mod.Module``).
+        The block must be hybridized and called once first (the inputs' structure comes
+        from that call); one input is named ``data``, several ``data0``, ``data1``...
+        Returns ``(symbol file, params file)``."""
+        last = getattr(self, "_last_inputs", None)
+        if not self._active or last is None:
+            raise RuntimeError(
+                "Please first call block.hybridize() and then run forward with "
+                "this block at least once before calling export.")
+        sym = self._get_graph(*last)[1]
+        sym_file = "%s-symbol.json" % path
+        sym.save(sym_file, remove_amp_cast=remove_amp_cast)
+        arg_names = set(sym.list_arguments())
+        aux_names = set(sym.list_auxiliary_states())
+        params = {p.name: p for p in self.collect_params().values()}
+        arg_dict = {}
+        for name in sym.list_inputs():
+            if name in params:
+                kind = "arg" if name in arg_names else "aux"
+                arg_dict[f"{kind}:{name}"] = params[name]._reduce()
+        for name in params:
+            if name not in arg_names and name not in aux_names:
+                warnings.warn('Parameter "{name}" is not found in the graph. '.format(name=name),
+                              stacklevel=2)
+        params_file = "%s-%04d.params" % (path, epoch)
+        nd.save(params_file, arg_dict)
+        return sym_file, params_file
+
+    def _get_graph(self, in_fmt, absent):
+        """``(input variables, output Symbol)``: ``hybrid_forward`` called with ``F = mx.sym``
+        on variables named as MXNet names them (``data`` or ``data0``, ``data1``...), for
+        inputs of structure ``in_fmt`` (:func:`_flatten`) with ``absent`` None ones."""
+        real = sum(not a for a in absent)
+        if real == 0:
+            raise ValueError("All args are None and we do not support such a case.")
+        inputs, symbols = [], []
+        for a in absent:
+            if a:
+                inputs.append(None)
+                continue
+            v = _sym.var("data{}".format(len(symbols)) if real > 1 else "data")
+            inputs.append(v)
+            symbols.append(v)
+        out = self._symbol_forward(*_regroup(inputs, in_fmt))
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        return symbols, _sym.Group(list(outs))
+
+    def _symbol_forward(self, x, *args):
+        params = {k: p.var() for k, p in self._reg_params.items()}
+        with self.name_scope():
+            return self.hybrid_forward(_sym, x, *args, **params)
 
     # -- the imperative forward -------------------------------------------------------------
     def forward(self, x, *args):
@@ -503,6 +557,8 @@ class HybridBlock(Block):
             if self._active and not _mode.imperative:
                 return self._call_cached_op(x, *args)
             return self._forward_nd(x, *args)
+        if isinstance(x, _sym.Symbol):
+            return self._symbol_forward(x, *args)
         raise ValueError("In HybridBlock, there must be one NDArray in the input (mx.sym "
                          f"inputs go through the symbol front end), got {type(x).__name__}")
 
@@ -583,6 +639,7 @@ class HybridBlock(Block):
             self._build_cache(args)
         params, compiled, compiled_vjp, out_fmt, token = self._cached
         out_fmt["in"] = in_fmt
+        self._last_inputs = (in_fmt, tuple(x is None for x in flat_in))  # for export()
         pdata = [p.data(ctx) for p in params]
         key = _random.next_key()
         is_train = autograd.is_training()

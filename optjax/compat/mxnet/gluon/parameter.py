@@ -295,7 +295,13 @@ class Parameter:
         return list(self._ctx_list)
 
     def var(self):
-        raise NotImplementedError("Parameter.var(): symbols come with the mx.sym front end")
+        """This Parameter as an ``mx.sym`` variable (one per Parameter, as MXNet): its name,
+        shape, dtype, ``lr_mult``, ``wd_mult`` and initializer as variable attributes."""
+        if getattr(self, "_var", None) is None:
+            from optjax.compat.mxnet import symbol
+            self._var = symbol.var(self.name, shape=self.shape, dtype=self.dtype,
+                                   lr_mult=self.lr_mult, wd_mult=self.wd_mult, init=self.init)
+        return self._var
 
     # -- mutation ------------------------------------------------------------------------
     def set_data(self, data):
