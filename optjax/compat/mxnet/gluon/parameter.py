@@ -300,7 +300,8 @@ class Parameter:
         if getattr(self, "_var", None) is None:
             from optjax.compat.mxnet import symbol
             self._var = symbol.var(self.name, shape=self.shape, dtype=self.dtype,
-                                   lr_mult=self.lr_mult, wd_mult=self.wd_mult, init=self.init)
+                                   lr_mult=self.lr_mult, wd_mult=self.wd_mult, init=self.init,
+                                   stype=self._stype)
         return self._var
 
     # -- mutation ------------------------------------------------------------------------

@@ -639,7 +639,9 @@ def make_op(op, public_name: str):
 
     def call(*args, name=None, attr=None, out=None, **kwargs):
         syms = [a for a in args if isinstance(a, Symbol)]
-        rest = [a for a in args if not isinstance(a, Symbol)]
+        # None in an input's position is an absent optional input (gluon's Dense(use_bias=False))
+        rest = [a for k, a in enumerate(args)
+                if not isinstance(a, Symbol) and not (a is None and k < len(in_names))]
         named = {k: kwargs.pop(k) for k in list(kwargs) if k in in_names and
                  isinstance(kwargs[k], Symbol)}
         for attr_name in op.attr_names:
