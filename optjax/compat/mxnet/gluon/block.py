@@ -153,9 +153,14 @@ def _flatten(args):
 
 
 def _regroup(flat, fmt):
-    """The inverse of :func:`_flatten` (consumes ``flat`` from the front)."""
+    """The inverse of :func:`_flatten` (consumes ``flat`` from the front); an integer format
+    ``n > 0`` (a SymbolBlock's multi-output Symbol, as MXNet) takes a list of ``n``."""
     if fmt == 0:
         return flat.pop(0)
+    if isinstance(fmt, int):
+        taken = flat[:fmt]
+        del flat[:fmt]
+        return taken
     kind, fmts = fmt
     return kind(_regroup(flat, f) for f in fmts)
 

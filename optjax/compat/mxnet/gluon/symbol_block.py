@@ -17,7 +17,7 @@ from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet import symbol as _sym
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.context import current_context
-from optjax.compat.mxnet.gluon.block import HybridBlock, _first_ctx, _flatten
+from optjax.compat.mxnet.gluon.block import HybridBlock, _first_ctx, _flatten, _regroup
 from optjax.compat.mxnet.gluon.parameter import ParameterDict
 from optjax.compat.mxnet.ndarray.invoke import invoke
 from optjax.compat.mxnet.symbol import graph as _graph
@@ -121,7 +121,7 @@ class SymbolBlock(HybridBlock):
         if fmt != self._in_format:
             raise AssertionError("Invalid input format")
         ret = out(**{k.name: v for k, v in zip(syms, flat)})
-        return _regroup_outputs(list(ret), self._out_format)
+        return _regroup(list(ret), self._out_format)
 
     def _forward_nd(self, x, *args):
         syms, out = self._graph
@@ -137,7 +137,7 @@ class SymbolBlock(HybridBlock):
             values.update({p.name: p.data(ctx) for p in params})
             outs = run_graph(out, values)
         self._checked = True
-        return _regroup_outputs(outs, self._out_format)
+        return _regroup(outs, self._out_format)
 
     def _finish_shapes(self, input_shapes):
         _, out = self._graph
@@ -166,14 +166,3 @@ def _flatten_symbols(args):
         fmts.append(fmt)
     return flat, (type(args), tuple(fmts))
 
-
-def _regroup_outputs(flat, fmt):
-    """The inverse of :func:`_flatten_symbols` over the outputs (consumes ``flat``)."""
-    if isinstance(fmt, int):
-        if fmt == 0:
-            return flat.pop(0)
-        taken = flat[:fmt]
-        del flat[:fmt]
-        return taken
-    kind, fmts = fmt
-    return kind(_regroup_outputs(flat, f) for f in fmts)
