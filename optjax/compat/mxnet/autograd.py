@@ -182,10 +182,17 @@ def record_fn(fn, key, inputs: list, dynamic: dict, outputs: list, aux_updates=(
 
 def _apply_aux_updates(nodes) -> None:
     """The deferred moving-average updates of ``nodes``, latest first (MXNet's backward order)."""
-    from optjax.compat.mxnet.ops.registry import moving_average_update
+    from optjax.compat.mxnet.ops.registry import moving_average_updates
+    boxes, slots, updates = [], {}, []
     for n in reversed(nodes):
         for box, momentum, increment in reversed(n.aux_updates):
-            box._data = moving_average_update(box._data, momentum, increment)
+            if id(box) not in slots:
+                slots[id(box)] = len(boxes)
+                boxes.append(box)
+            updates.append((slots[id(box)], momentum, increment))
+    if updates:
+        for box, value in zip(boxes, moving_average_updates([b._data for b in boxes], updates)):
+            box._data = value
 
 
 def mark_variables(variables, gradients, grad_reqs="write") -> None:

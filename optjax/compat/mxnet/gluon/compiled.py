@@ -57,10 +57,12 @@ def _apply_pullback_bwd(treedef, _, __):  # noqa: D401
 _apply_pullback.defvjp(_apply_pullback_fwd, _apply_pullback_bwd)
 
 
+@functools.lru_cache(maxsize=256)
 def replay_with_residuals(n_params, n_inputs, n_outs, treedef):
     """The tape entry of a recorded compiled forward: ``f(*params, *inputs, key, *outputs,
     *residuals) = outputs`` whose gradient applies the forward's saved pullback, so
-    ``backward`` does not run the forward again."""
+    ``backward`` does not run the forward again. Cached: a training loop's calls share
+    one function (building a ``custom_vjp`` is Python work on every call otherwise)."""
     first_out = n_params + n_inputs + 1
 
     @jax.custom_vjp

@@ -34,13 +34,20 @@ def seed(seed_state: int, ctx="all") -> None:
     _stream.key = jax.random.PRNGKey(int(seed_state))
 
 
+@jax.jit
+def _split(key):
+    """``jax.random.split(key)`` as one compiled call (eager, it is several dispatches)."""
+    k, sub = jax.random.split(key)
+    return k, sub
+
+
 def next_key():
     """A fresh PRNG key from the stream (a traced one inside a compiled forward)."""
     if _stream.traced:
-        k, sub = jax.random.split(_stream.traced[-1])
+        k, sub = _split(_stream.traced[-1])
         _stream.traced[-1] = k
         return sub
-    _stream.key, sub = jax.random.split(_stream.key)
+    _stream.key, sub = _split(_stream.key)
     return sub
 
 

@@ -22,7 +22,7 @@ Conventions for an operator function:
   that update in the operator's BACKWARD pass, reading the auxiliary state then; the
   front ends do the same: they call the function with zero auxiliary states (whose
   ``new_aux`` is then exactly the increment, and whose outputs must not read them),
-  keep the increment and apply :func:`moving_average_update` when the gradient is taken;
+  keep the increment and apply :func:`moving_average_updates` when the gradient is taken;
 - ``needs_key``: the operator draws random numbers and takes ``key=`` (a JAX PRNG key);
 - ``needs_mode``: its result depends on training vs inference and takes ``is_train=``;
 - ``param_shapes(data_shape, **attrs) -> {input name: shape}`` completes the
@@ -32,13 +32,14 @@ Conventions for an operator function:
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Callable
 
 import jax
 import jax.numpy as jnp
 
-__all__ = ["Op", "register", "get", "names", "OPS", "moving_average_update"]
+__all__ = ["Op", "register", "get", "names", "OPS", "moving_average_updates"]
 
 
 class Op:
@@ -83,15 +84,22 @@ class Op:
         return f"Op({self.name!r}, inputs={self.inputs}, aux={self.aux})"
 
 
-@jax.jit
-def _moving_average(aux, momentum, increment):
-    return aux * momentum.astype(aux.dtype) + increment.astype(aux.dtype)
+@functools.partial(jax.jit, static_argnums=(2,))
+def _moving_averages(values, increments, plan):
+    values = list(values)
+    for (slot, momentum), increment in zip(plan, increments):
+        v = values[slot]
+        values[slot] = v * jnp.asarray(momentum, v.dtype) + increment.astype(v.dtype)
+    return values
 
 
-def moving_average_update(aux, momentum: float, increment):
-    """``aux * momentum + increment`` in ``aux``'s dtype: the deferred auxiliary update
-    (``increment = batch statistic * (1 - momentum)``, saved by the forward pass)."""
-    return _moving_average(aux, jnp.float32(momentum), increment)
+def moving_average_updates(values: list, updates: list) -> list:
+    """The deferred auxiliary updates ``aux = aux * momentum + increment`` applied in
+    order (``updates``: ``(slot in values, momentum, increment)``, where ``increment =
+    batch statistic * (1 - momentum)`` was saved by the forward pass), in one compiled
+    call; returns the new ``values``."""
+    plan = tuple((slot, float(m)) for slot, m, _ in updates)
+    return _moving_averages(list(values), [inc for _, _, inc in updates], plan)
 
 
 OPS: dict[str, Op] = {}

@@ -34,7 +34,7 @@ import numpy as np
 from optjax.compat.mxnet.base import MXNetError
 from optjax.compat.mxnet.ndarray.dtypes import np_dtype
 from optjax.compat.mxnet.ndarray.ndarray import NDArray, from_jax
-from optjax.compat.mxnet.ops.registry import moving_average_update
+from optjax.compat.mxnet.ops.registry import moving_average_updates
 from optjax.compat.mxnet.symbol import graph as _graph
 
 __all__ = ["Executor", "Program", "program"]
@@ -268,11 +268,13 @@ class Executor:
         if not self._diff:
             return
         args, aux, key, grads, increments = self._last
-        aux_dict = self.aux_dict
-        for (name, momentum), inc in reversed(list(zip(self._program.deferred_aux, increments))):
-            if is_train:
-                box = aux_dict[name]
-                box._data = moving_average_update(box._data, momentum, inc)
+        if is_train and increments:  # MXNet's BatchNorm writes its moving statistics here
+            slot = {n: k for k, n in enumerate(self._aux_names)}
+            updates = [(slot[name], m, inc) for (name, m), inc in
+                       reversed(list(zip(self._program.deferred_aux, increments)))]
+            new = moving_average_updates([a._data for a in self.aux_arrays], updates)
+            for a, value in zip(self.aux_arrays, new):
+                a._data = value
         if out_grads is not None or grads is None:
             if isinstance(out_grads, NDArray):
                 out_grads = [out_grads]
