@@ -24,12 +24,14 @@ statistics unchanged; a retained graph differentiated twice updates them twice.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from contextlib import contextmanager
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 
@@ -142,7 +144,7 @@ def _ref(x):
     if x is None:
         return None
     if not isinstance(x, NDArray):
-        return ("c", jnp.asarray(x))
+        return ("c", x if isinstance(x, jax.Array) else jnp.asarray(x))
     if x._entry is not None:
         return ("n",) + x._entry
     if x._grad_req is not None and x._grad_req != "null":
@@ -319,7 +321,7 @@ def _grads(heads, head_grads, variables=None):
     for k, h in enumerate(heads):
         g = None if head_grads is None else head_grads[k]
         if g is None:
-            cots.append(jnp.ones(h.shape, h._data.dtype))
+            cots.append(_ones(tuple(h.shape), h._data.dtype))
         else:
             gv = g._data if hasattr(g, "_data") else jnp.asarray(g)
             if tuple(gv.shape) != tuple(h.shape):
@@ -335,6 +337,14 @@ def _grads(heads, head_grads, variables=None):
                 _replay_cache.clear()
             _replay_cache[structure] = fn
     return var_list, fn(var_values, consts, cots), nodes
+
+
+@functools.lru_cache(maxsize=256)
+def _ones(shape, dtype):
+    """A head gradient of ones (a host array, read-only: made once per shape and dtype)."""
+    ones = np.ones(shape, dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 def _device_groups(heads) -> list:
