@@ -138,9 +138,13 @@ def _first_ctx(args):
 
 
 def _flatten(args):
-    """Nested lists/tuples of NDArrays (or None) -> (flat list, format)."""
+    """Nested lists/tuples of NDArrays (or None) or Symbols -> (flat list, format); as MXNet,
+    a Symbol with ``n > 1`` outputs has format ``n`` (it stands for a list of ``n``)."""
     if args is None or isinstance(args, nd.NDArray):
         return [args], 0
+    if isinstance(args, _sym.Symbol):
+        n = len(args.list_outputs())
+        return [args], n if n > 1 else 0
     if isinstance(args, (list, tuple)):
         flat, fmts = [], []
         for a in args:

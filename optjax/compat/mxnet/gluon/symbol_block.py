@@ -91,8 +91,8 @@ class SymbolBlock(HybridBlock):
             inputs = [inputs]
         if isinstance(outputs, (list, tuple)) and len(outputs) == 1:
             outputs = outputs[0]
-        syms, self._in_format = _flatten_symbols(inputs)
-        out, self._out_format = _flatten_symbols(outputs)
+        syms, self._in_format = _flatten(inputs)
+        out, self._out_format = _flatten(outputs)
         for i in syms:
             if len(i._heads) != 1 or i._heads[0][0].op is not None:
                 raise AssertionError("Input symbols must be variable, but %s is an output of "
@@ -117,7 +117,7 @@ class SymbolBlock(HybridBlock):
 
     def _symbol_forward(self, x, *args):
         syms, out = self._graph
-        flat, fmt = _flatten_symbols([x] + list(args))
+        flat, fmt = _flatten([x] + list(args))
         if fmt != self._in_format:
             raise AssertionError("Invalid input format")
         ret = out(**{k.name: v for k, v in zip(syms, flat)})
@@ -151,18 +151,4 @@ class SymbolBlock(HybridBlock):
 
     def hybrid_forward(self, F, x, *args, **kwargs):
         raise NotImplementedError  # the graph is run by _forward_nd / _symbol_forward
-
-
-def _flatten_symbols(args):
-    """Nested lists of Symbols -> (flat list, format), as MXNet: a Symbol with ``n > 1``
-    outputs has format ``n`` (it stands for a list of ``n`` outputs)."""
-    if isinstance(args, _sym.Symbol):
-        n = len(args.list_outputs())
-        return [args], n if n > 1 else 0
-    flat, fmts = [], []
-    for a in args:
-        f, fmt = _flatten_symbols(a)
-        flat.extend(f)
-        fmts.append(fmt)
-    return flat, (type(args), tuple(fmts))
 
