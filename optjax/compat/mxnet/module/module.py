@@ -4,7 +4,11 @@
 the data and label shapes; ``forward(is_train=True)`` followed by ``backward()``
 is one compiled JAX call (forward and ``jax.vjp``); ``update()`` hands all
 gradients to the optimizer's :class:`~optjax.compat.mxnet.optimizer.Updater` in
-one call, which runs the optimizer's jitted functional core. ``init_optimizer``
+one call, which runs the optimizer's jitted functional core. ``fit`` runs the
+three as ONE compiled call (forward, ``jax.vjp`` and the functional core, with the
+parameters, auxiliary states and optimizer states donated) when the optimizer
+runs the built-in engine, with the same bits as the separate calls; a user's
+Python optimizer keeps the separate calls. ``init_optimizer``
 configures the optimizer as MXNet does: ``rescale_grad = 1 / batch_size``
 unless given, ``param_idx2name`` with the parameters' positions, and the
 symbol's ``lr_mult``/``wd_mult`` attributes. ``fixed_param_names`` get no
@@ -12,8 +16,10 @@ gradient, no update and no optimizer state; auxiliary states change only in
 training forward passes.
 
 The module keeps its own copies of the parameters (``get_params``), synced
-from the executor after updates, as MXNet does. Several contexts are accepted
-and the first is used (one executor over the whole batch).
+from the executor after updates, as MXNet does. On several contexts the module
+runs MXNet's data-parallel executor group
+(:class:`~optjax.compat.mxnet.module.executor_group.ExecutorGroup`): the batch is
+split over the contexts' JAX devices and the gradients are summed.
 
 Example:
     >>> import numpy as np
@@ -45,6 +51,7 @@ from optjax.compat.mxnet.initializer import InitDesc, Uniform
 from optjax.compat.mxnet.io import DataDesc
 from optjax.compat.mxnet.module import mxnet_states
 from optjax.compat.mxnet.module.base_module import BaseModule
+from optjax.compat.mxnet.module.executor_group import ExecutorGroup
 from optjax.compat.mxnet.ndarray.ndarray import NDArray
 from optjax.compat.mxnet.optimizer.updater import Updater
 
@@ -90,10 +97,7 @@ class Module(BaseModule):
         if isinstance(context, Context):
             context = [context]
         self._context = list(context)
-        if len(self._context) > 1:
-            warnings.warn(f"Module on {len(self._context)} contexts runs one executor on "
-                          f"{self._context[0]} over the whole batch (MXNet splits the batch; "
-                          "BatchNorm statistics then differ per slice)", stacklevel=2)
+        self._work_load_list = work_load_list
         self._symbol = symbol
         data_names = list(data_names) if data_names is not None else []
         label_names = list(label_names) if label_names is not None else []
@@ -363,6 +367,11 @@ class Module(BaseModule):
         if shared_module is not None:
             shared = {**shared_module._exec.arg_dict, **shared_module._exec.aux_dict}
             shared = {k: v for k, v in shared.items() if k in self._param_names + self._aux_names}
+        if len(self._context) > 1:
+            names = [d.name for d in self._data_shapes] + [d.name for d in self._label_shapes or []]
+            return ExecutorGroup(self._symbol, self._context, self._grad_reqs(),
+                                 self._input_types(), self._input_shapes(), names,
+                                 self._work_load_list, shared=shared)
         return Executor.simple(self._symbol, self._context[0], self._grad_reqs(),
                                self._input_types(), self._input_shapes(), shared=shared)
 
@@ -519,7 +528,7 @@ class Module(BaseModule):
                 or cls.forward_backward is not BaseModule.forward_backward
                 or not self.optimizer_initialized or not self.for_training
                 or not isinstance(self._updater, Updater) or not self._updater.runs_engine()
-                or self._exec._monitor is not None):
+                or self._exec._monitor is not None or isinstance(self._exec, ExecutorGroup)):
             return None
         ex = self._exec
         names = tuple(n for n in self._param_names if n in ex.grad_dict)
@@ -551,8 +560,10 @@ class Module(BaseModule):
 
     def get_outputs(self, merge_multi_context=True):
         assert self.binded and self.params_initialized
-        outs = self._exec.outputs
-        return outs if merge_multi_context else [[o] for o in outs]
+        if merge_multi_context:
+            return self._exec.outputs
+        execs = getattr(self._exec, "execs", [self._exec])
+        return [[e.outputs[i] for e in execs] for i in range(len(execs[0].outputs))]
 
     def get_input_grads(self, merge_multi_context=True):
         assert self.binded and self.params_initialized and self.inputs_need_grad
@@ -581,9 +592,15 @@ class Module(BaseModule):
         if pre_sliced:
             labels = labels[0]
         label_names = [d.name for d in self._label_shapes] if self._label_shapes else []
-        labels_ = OrderedDict(zip(label_names, labels or []))
-        preds = OrderedDict(zip(self._output_names, self._exec.outputs))
-        eval_metric.update_dict(labels_, preds)
+        if not isinstance(self._exec, ExecutorGroup):
+            labels_ = OrderedDict(zip(label_names, labels or []))
+            preds = OrderedDict(zip(self._output_names, self._exec.outputs))
+            eval_metric.update_dict(labels_, preds)
+            return
+        for ex, sl in zip(self._exec.execs, self._exec.slices):  # MXNet: one update per slice
+            labels_ = OrderedDict((n, lab[sl]) for n, lab in zip(label_names, labels or []))
+            preds = OrderedDict(zip(self._output_names, ex.outputs))
+            eval_metric.update_dict(labels_, preds)
 
     # -- optimizer states ---------------------------------------------------------------------
     def save_optimizer_states(self, fname):

@@ -76,3 +76,13 @@ def epoch_params(store):
         store.append({**{"arg:" + k: v.asnumpy() for k, v in arg.items()},
                       **{"aux:" + k: v.asnumpy() for k, v in aux.items()}})
     return cb
+
+
+def multi_net(mx):
+    """Module on several contexts: per-slice BatchNorm and 'batch' normalization."""
+    data = mx.sym.Variable("data")
+    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=8)
+    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
+    h = mx.sym.Activation(h, act_type="relu")
+    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=4)
+    return mx.sym.SoftmaxOutput(h, name="softmax", normalization="batch")
