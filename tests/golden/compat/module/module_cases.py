@@ -86,3 +86,43 @@ def multi_net(mx):
     h = mx.sym.Activation(h, act_type="relu")
     h = mx.sym.FullyConnected(h, name="fc2", num_hidden=4)
     return mx.sym.SoftmaxOutput(h, name="softmax", normalization="batch")
+
+
+def bucket_sym_gen(mx):
+    """``sym_gen`` of a BucketingModule: token ids (batch, key) -> embedding sum -> softmax."""
+    def sym_gen(key):
+        data = mx.sym.Variable("data")
+        emb = mx.sym.Embedding(data, input_dim=10, output_dim=4, name="emb")
+        fc = mx.sym.FullyConnected(mx.sym.sum(emb, axis=1), num_hidden=3, name="fc")
+        return mx.sym.SoftmaxOutput(fc, name="softmax"), ("data",), ("softmax_label",)
+    return sym_gen
+
+
+def bucket_iter(mx, keys, seed=0):
+    """A DataIter of batches of 4 with bucket keys ``keys`` (a user's iterator, as MXNet's
+    examples write them); the default bucket is the longest."""
+
+    class BucketIter(mx.io.DataIter):
+        def __init__(self):
+            super().__init__(4)
+            rng = np.random.RandomState(seed)
+            self.batches = [(k, rng.randint(0, 10, (4, k)).astype("float32"),
+                             rng.randint(0, 3, 4).astype("float32")) for k in keys]
+            self.default = max(keys)
+            self.provide_data = [mx.io.DataDesc("data", (4, self.default))]
+            self.provide_label = [mx.io.DataDesc("softmax_label", (4,))]
+            self.cursor = 0
+
+        def reset(self):
+            self.cursor = 0
+
+        def next(self):
+            if self.cursor >= len(self.batches):
+                raise StopIteration
+            k, x, y = self.batches[self.cursor]
+            self.cursor += 1
+            return mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)], pad=0, bucket_key=k,
+                                   provide_data=[mx.io.DataDesc("data", (4, k))],
+                                   provide_label=[mx.io.DataDesc("softmax_label", (4,))])
+
+    return BucketIter()
