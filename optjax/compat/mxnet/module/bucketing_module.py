@@ -67,6 +67,7 @@ class BucketingModule(BaseModule):
         self._curr_bucket_key = None
         self._params_dirty = False
         self._grad_req = None
+        self._monitor = None
 
     def _call_sym_gen(self, key):
         with NameManager():
@@ -197,6 +198,8 @@ class BucketingModule(BaseModule):
                         self._curr_module.inputs_need_grad, force_rebind=False,
                         shared_module=self._buckets[self._default_bucket_key],
                         grad_req=self._grad_req)
+            if self._monitor is not None:
+                module.install_monitor(self._monitor)
             self._buckets[bucket_key] = module
         self._curr_module = module
         self._curr_bucket_key = bucket_key
@@ -250,3 +253,10 @@ class BucketingModule(BaseModule):
     def update_metric(self, eval_metric, labels, pre_sliced=False):
         assert self.binded and self.params_initialized
         self._curr_module.update_metric(eval_metric, labels, pre_sliced)
+
+    def install_monitor(self, mon):
+        """Install ``mon`` on every bucket's module (and on buckets bound later)."""
+        assert self.binded
+        self._monitor = mon
+        for mod in self._buckets.values():
+            mod.install_monitor(mon)

@@ -629,4 +629,8 @@ class Module(BaseModule):
             self._updater.set_states(data)
 
     def install_monitor(self, mon):
-        raise NotImplementedError("Monitor is not supported by the shim's Module")
+        """Install ``mon`` (an ``mx.monitor.Monitor``) on the executor of each context
+        (``fit`` then runs the two calls, so that the monitor sees each forward pass)."""
+        assert self.binded
+        for ex in getattr(self._exec, "execs", [self._exec]):
+            mon.install(ex)

@@ -286,7 +286,19 @@ class Executor:
                 if n in arg_dict:
                     arg_dict[n]._data = jnp.ones(arg_dict[n].shape, arg_dict[n].dtype)
         self._set_outputs(outs)
+        if self._monitor is not None:
+            self._report(args, aux, key, bool(is_train))
         return self.outputs
+
+    def _report(self, args, aux, key, is_train):
+        """Hand every operator output of the graph to the monitor callback (the symbol's
+        internals, compiled; as MXNet calls it during a forward pass)."""
+        internals = self._symbol.get_internals()
+        names = internals.list_outputs()
+        values, _ = program(internals).forward(args, aux, key, is_train=is_train)
+        for (node, _), name, v in zip(internals._heads, names, values):
+            if node.op is not None:
+                self._monitor(name, from_jax(v, self._ctx))
 
     def backward(self, out_grads=None, is_train: bool = True):
         """Write the gradients of the last training forward into ``grad_dict``."""

@@ -126,3 +126,30 @@ def bucket_iter(mx, keys, seed=0):
                                    provide_label=[mx.io.DataDesc("softmax_label", (4,))])
 
     return BucketIter()
+
+
+def monitor_rows(mx, monitor_kwargs):
+    """The ``toc()`` rows of a Monitor(2) over 3 training batches of ``multi_net``, for the
+    names in the symbol's ``get_internals()`` (MXNet also reports the backward nodes'
+    outputs and BatchNorm's hidden mean/var outputs; the shim does not)."""
+    rng = np.random.RandomState(5)
+    sym = multi_net(mx)
+    keep = set(sym.get_internals().list_outputs())
+    mod = mx.mod.Module(sym)
+    mod.bind(data_shapes=[("data", (8, 5))], label_shapes=[("softmax_label", (8,))])
+    mod.init_params(mx.init.Constant(0.1), aux_params=None)
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.1})
+    mon = mx.mon.Monitor(2, **monitor_kwargs)
+    mod.install_monitor(mon)
+    rows = []
+    for _ in range(3):
+        batch = mx.io.DataBatch([mx.nd.array(rng.randn(8, 5))],
+                                [mx.nd.array(rng.randint(0, 4, 8))])
+        mon.tic()
+        mod.forward_backward(batch)
+        mod.update()
+        rows += [[n, k, v] for n, k, v in mon.toc() if k in keep]
+    return rows
+
+
+MONITOR_CASES = {"default": {}, "sorted_fc": {"pattern": "fc.*", "sort": True}}
