@@ -120,6 +120,7 @@ class Module(BaseModule):
         self._aux_params = None
         self._params_dirty = False
         self._owned = False  # the executor's parameter/aux/optimizer buffers are only ours
+        self._shares_params = False  # bound with, or as, a shared_module: no donation
         self._optimizer = None
         self._kvstore = None
         self._update_on_kvstore = False
@@ -321,6 +322,7 @@ class Module(BaseModule):
             self._data_shapes, self._label_shapes = old
             raise
         if shared_module is not None:
+            self._shares_params = shared_module._shares_params = True
             self.params_initialized = True
             self._arg_params = shared_module._arg_params
             self._aux_params = shared_module._aux_params
@@ -521,14 +523,16 @@ class Module(BaseModule):
     def _fusable_names(self):
         """The parameters ``update`` would step, when ``_fit_step`` can fuse the step
         (Module's own forward/backward/update, an optimizer on the built-in engine,
-        gradients written, no monitor); else None."""
+        gradients written, one context, no monitor, parameters not shared with another
+        module, whose references the donation would invalidate); else None."""
         cls = type(self)
         if (cls.forward is not Module.forward or cls.backward is not Module.backward
                 or cls.update is not Module.update
                 or cls.forward_backward is not BaseModule.forward_backward
                 or not self.optimizer_initialized or not self.for_training
                 or not isinstance(self._updater, Updater) or not self._updater.runs_engine()
-                or self._exec._monitor is not None or isinstance(self._exec, ExecutorGroup)):
+                or self._exec._monitor is not None or isinstance(self._exec, ExecutorGroup)
+                or self._shares_params):
             return None
         ex = self._exec
         names = tuple(n for n in self._param_names if n in ex.grad_dict)

@@ -133,7 +133,8 @@ def monitor_rows(mx, monitor_kwargs):
     names in the symbol's ``get_internals()`` (MXNet also reports the backward nodes'
     outputs and BatchNorm's hidden mean/var outputs; the shim does not)."""
     rng = np.random.RandomState(5)
-    sym = multi_net(mx)
+    with mx.name.NameManager():  # auto names from 0, whatever ran before
+        sym = multi_net(mx)
     keep = set(sym.get_internals().list_outputs())
     mod = mx.mod.Module(sym)
     mod.bind(data_shapes=[("data", (8, 5))], label_shapes=[("softmax_label", (8,))])
