@@ -25,6 +25,7 @@ from optjax.compat.mxnet import model  # noqa: F401
 from optjax.compat.mxnet import module  # noqa: F401
 from optjax.compat.mxnet import callback, io, kvstore, metric  # noqa: F401
 from optjax.compat.mxnet import runtime  # noqa: F401
+from optjax.compat.mxnet import monitor  # noqa: F401
 
 nd = ndarray
 init = initializer
@@ -33,7 +34,9 @@ sym = symbol
 mod = module
 attribute = name
 kv = kvstore
+mon = monitor
 
 __all__ = ["nd", "ndarray", "autograd", "base", "cpu_shared", "num_gpus", "current_context", "optimizer", "lr_scheduler", "init", "initializer", "gluon", "cpu",
            "gpu", "Context", "random", "recipes", "build", "states", "MXNetError", "io", "metric", "callback", "kv", "kvstore",
-           "sym", "symbol", "mod", "module", "model", "name", "attribute", "AttrScope", "executor", "runtime"]
+           "sym", "symbol", "mod", "module", "model", "name", "attribute", "AttrScope", "executor", "runtime",
+           "monitor", "mon"]

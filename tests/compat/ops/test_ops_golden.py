@@ -162,6 +162,9 @@ def _autograd_backward(case):
 # Internal operators of the NDArray front end, checked through NDArray indexing instead
 # (tests/compat/test_ndarray_semantics.py).
 INTERNAL = {"_getitem", "_getitem_array"}
+# Source operators without inputs (``mx.sym.zeros/ones/full/arange``): golden JSON and values
+# from MXNet in tests/compat/symbol/test_symbol_api.py (the "creation" case).
+SOURCES = {"_zeros", "_ones", "_full", "_arange"}
 # The optimizer update operators mutate their state inputs; their goldens (MXNet-style
 # calls, states checked after each) are in tests/compat/test_optimizer_updates.py.
 OPTIMIZER_UPDATES = {op.name for op in registry.OPS.values()
@@ -171,7 +174,7 @@ OPTIMIZER_UPDATES = {op.name for op in registry.OPS.values()
 def test_every_registered_operator_has_a_golden_case():
     covered = {registry.get(c["op"]).name for c in CASES}
     missing = sorted({op.name for op in registry.OPS.values()} - covered - INTERNAL
-                     - OPTIMIZER_UPDATES)
+                     - OPTIMIZER_UPDATES - SOURCES)
     assert not missing, f"operators without a golden case: {missing}"
 
 

@@ -227,3 +227,13 @@ def test_symbol_maximum_minimum_power_functions():
     np.testing.assert_array_equal(mx.sym.minimum(a, 2.5).eval(a=vals["a"])[0].asnumpy(), [1, 2.5])
     np.testing.assert_array_equal(mx.sym.power(2, a).eval(a=vals["a"])[0].asnumpy(), [2, 8])
     assert mx.sym.maximum(1, 2) == 2
+
+
+def test_creation_symbols_evaluate_like_mxnet():
+    sym, _ = build("creation")
+    outs = sym.eval(x=mx.nd.array([[1, 2, 3], [4, 5, 6]]))
+    for got, want in zip(outs, G["creation_values"]):
+        np.testing.assert_array_equal(got.asnumpy(), np.asarray(want, got.asnumpy().dtype))
+    assert [o.dtype for o in outs][2:] == [np.int32, np.float32, np.int32]
+    with pytest.raises(mx.MXNetError, match="infer_range"):
+        mx.sym.arange(3, infer_range=True).eval()

@@ -3,6 +3,7 @@ normalisation to a sorted ``[(name, NDArray)]`` list, gathers and batch-axis sli
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Any, List, Tuple
 
@@ -61,6 +62,10 @@ def slice_along_batch_axis(data: nd.NDArray, start: int, end: int, batch_axis: i
     """A copy of ``data[start:end]`` along ``batch_axis`` (MXNet's ``slice_axis``).
 
     Sliced with ``lax.dynamic_slice``, whose start is an operand: one compiled slice per
-    batch size, not one per batch position."""
-    value = jax.lax.dynamic_slice_in_dim(data._data, start, end - start, batch_axis)
-    return from_jax(value, data._ctx)
+    batch size, not one per batch position (a jitted call: a batch costs one dispatch)."""
+    return from_jax(_slice(data._data, start, end - start, batch_axis), data._ctx)
+
+
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _slice(x, start, size, axis):
+    return jax.lax.dynamic_slice_in_dim(x, start, size, axis)

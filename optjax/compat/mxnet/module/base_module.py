@@ -55,6 +55,12 @@ class BaseModule:
         self.forward(data_batch, is_train=True)
         self.backward()
 
+    def _fit_step(self, data_batch):
+        """``fit``'s training step: ``forward_backward`` then ``update`` (a module may
+        run both as one compiled call)."""
+        self.forward_backward(data_batch)
+        self.update()
+
     def score(self, eval_data, eval_metric, num_batch=None, batch_end_callback=None,
               score_end_callback=None, reset=True, epoch=0, sparse_row_id_fn=None):
         """Run inference on ``eval_data`` and return ``eval_metric.get_name_value()``."""
@@ -154,8 +160,7 @@ class BaseModule:
                 data_batch = next_data_batch
                 if monitor is not None:
                     monitor.tic()
-                self.forward_backward(data_batch)
-                self.update()
+                self._fit_step(data_batch)
                 self.update_metric(eval_metric, data_batch.label)
                 try:
                     next_data_batch = next(data_iter)

@@ -4,7 +4,11 @@
 the data and label shapes; ``forward(is_train=True)`` followed by ``backward()``
 is one compiled JAX call (forward and ``jax.vjp``); ``update()`` hands all
 gradients to the optimizer's :class:`~optjax.compat.mxnet.optimizer.Updater` in
-one call, which runs the optimizer's jitted functional core. ``init_optimizer``
+one call, which runs the optimizer's jitted functional core. ``fit`` runs the
+three as ONE compiled call (forward, ``jax.vjp`` and the functional core, with the
+parameters, auxiliary states and optimizer states donated) when the optimizer
+runs the built-in engine, with the same bits as the separate calls; a user's
+Python optimizer keeps the separate calls. ``init_optimizer``
 configures the optimizer as MXNet does: ``rescale_grad = 1 / batch_size``
 unless given, ``param_idx2name`` with the parameters' positions, and the
 symbol's ``lr_mult``/``wd_mult`` attributes. ``fixed_param_names`` get no
@@ -12,8 +16,10 @@ gradient, no update and no optimizer state; auxiliary states change only in
 training forward passes.
 
 The module keeps its own copies of the parameters (``get_params``), synced
-from the executor after updates, as MXNet does. Several contexts are accepted
-and the first is used (one executor over the whole batch).
+from the executor after updates, as MXNet does. On several contexts the module
+runs MXNet's data-parallel executor group
+(:class:`~optjax.compat.mxnet.module.executor_group.ExecutorGroup`): the batch is
+split over the contexts' JAX devices and the gradients are summed.
 
 Example:
     >>> import numpy as np
@@ -35,6 +41,7 @@ import logging
 import os
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -44,7 +51,9 @@ from optjax.compat.mxnet.initializer import InitDesc, Uniform
 from optjax.compat.mxnet.io import DataDesc
 from optjax.compat.mxnet.module import mxnet_states
 from optjax.compat.mxnet.module.base_module import BaseModule
+from optjax.compat.mxnet.module.executor_group import ExecutorGroup
 from optjax.compat.mxnet.ndarray.ndarray import NDArray
+from optjax.compat.mxnet.optimizer.updater import Updater
 
 __all__ = ["Module"]
 
@@ -88,10 +97,7 @@ class Module(BaseModule):
         if isinstance(context, Context):
             context = [context]
         self._context = list(context)
-        if len(self._context) > 1:
-            warnings.warn(f"Module on {len(self._context)} contexts runs one executor on "
-                          f"{self._context[0]} over the whole batch (MXNet splits the batch; "
-                          "BatchNorm statistics then differ per slice)", stacklevel=2)
+        self._work_load_list = work_load_list
         self._symbol = symbol
         data_names = list(data_names) if data_names is not None else []
         label_names = list(label_names) if label_names is not None else []
@@ -113,6 +119,8 @@ class Module(BaseModule):
         self._arg_params = None
         self._aux_params = None
         self._params_dirty = False
+        self._owned = False  # the executor's parameter/aux/optimizer buffers are only ours
+        self._shares_params = False  # bound with, or as, a shared_module: no donation
         self._optimizer = None
         self._kvstore = None
         self._update_on_kvstore = False
@@ -153,6 +161,7 @@ class Module(BaseModule):
 
     # -- properties ---------------------------------------------------------------------------
     def _reset_bind(self):
+        self._owned = False
         self.binded = False
         self._exec = None
         self._data_shapes = None
@@ -190,6 +199,7 @@ class Module(BaseModule):
     def get_params(self):
         """``(arg_params, aux_params)``: the module's copies, synced after updates."""
         assert self.params_initialized
+        self._owned = False
         if self._params_dirty:
             self._sync_params_from_devices()
         return self._arg_params, self._aux_params
@@ -203,6 +213,7 @@ class Module(BaseModule):
                           "init_params call ignored.", stacklevel=2)
             return
         assert self.binded, "call bind before initializing the parameters"
+        self._owned = False
         for cache, own in ((arg_params, self._arg_params), (aux_params, self._aux_params)):
             if cache is None:
                 continue
@@ -257,6 +268,7 @@ class Module(BaseModule):
         self.params_initialized = True
 
     def _sync_params_from_devices(self):
+        self._owned = False
         exec_args, exec_aux = self._exec.arg_dict, self._exec.aux_dict
         for name, arr in self._arg_params.items():
             arr._data = exec_args[name]._data.astype(arr.dtype)
@@ -279,6 +291,7 @@ class Module(BaseModule):
     def bind(self, data_shapes, label_shapes=None, for_training=True, inputs_need_grad=False,
              force_rebind=False, shared_module=None, grad_req="write"):
         """Allocate the executor for these input shapes (``[(name, shape)]`` or DataDesc)."""
+        self._owned = False
         if force_rebind:
             self._reset_bind()
         if self.binded:
@@ -309,6 +322,7 @@ class Module(BaseModule):
             self._data_shapes, self._label_shapes = old
             raise
         if shared_module is not None:
+            self._shares_params = shared_module._shares_params = True
             self.params_initialized = True
             self._arg_params = shared_module._arg_params
             self._aux_params = shared_module._aux_params
@@ -355,6 +369,11 @@ class Module(BaseModule):
         if shared_module is not None:
             shared = {**shared_module._exec.arg_dict, **shared_module._exec.aux_dict}
             shared = {k: v for k, v in shared.items() if k in self._param_names + self._aux_names}
+        if len(self._context) > 1:
+            names = [d.name for d in self._data_shapes] + [d.name for d in self._label_shapes or []]
+            return ExecutorGroup(self._symbol, self._context, self._grad_reqs(),
+                                 self._input_types(), self._input_shapes(), names,
+                                 self._work_load_list, shared=shared)
         return Executor.simple(self._symbol, self._context[0], self._grad_reqs(),
                                self._input_types(), self._input_shapes(), shared=shared)
 
@@ -369,6 +388,7 @@ class Module(BaseModule):
         _check_names_match(self._data_names, data_shapes, "data", True)
         if label_shapes is not None:
             label_shapes = [_desc(x) for x in label_shapes]
+        self._owned = False
         old = self._exec
         self._data_shapes, self._label_shapes = data_shapes, label_shapes
         shapes = self._input_shapes()
@@ -406,6 +426,7 @@ class Module(BaseModule):
                     % (optimizer.rescale_grad, rescale_grad), stacklevel=2)
             if not optimizer.idx2name:
                 optimizer.idx2name = idx2name.copy()
+        self._owned = False
         self._optimizer = optimizer
         self._kvstore = None if isinstance(kvstore, str) else kvstore
         self._update_on_kvstore = False
@@ -417,6 +438,7 @@ class Module(BaseModule):
 
     def borrow_optimizer(self, shared_module):
         assert shared_module.optimizer_initialized
+        self._owned = False
         self._optimizer = shared_module._optimizer
         self._kvstore = shared_module._kvstore
         self._update_on_kvstore = shared_module._update_on_kvstore
@@ -428,6 +450,15 @@ class Module(BaseModule):
         """Load the batch into the executor and run the graph (training when ``is_train``,
         default ``for_training``); a batch of new shapes reshapes the module."""
         assert self.binded and self.params_initialized
+        self._load_batch(data_batch)
+        if is_train is None:
+            is_train = self.for_training
+        self._owned = False  # an output may be a parameter's buffer
+        self._exec.forward(is_train=is_train)
+
+    def _load_batch(self, data_batch):
+        """Reshape for a batch of new shapes, then load its arrays into the executor
+        (every array is checked before any is loaded)."""
         curr = tuple(tuple(d.shape) for d in self._data_shapes)
         new = tuple(tuple(x.shape) for x in data_batch.data)
         if curr != new:
@@ -444,14 +475,12 @@ class Module(BaseModule):
             else:
                 new_lshape = None
             self.reshape(new_dshape, new_lshape)
-        if is_train is None:
-            is_train = self.for_training
         arg_dict = self._exec.arg_dict
         pairs = list(zip(self._data_shapes, data_batch.data))
         if self._label_shapes is not None and getattr(data_batch, "label", None):
             pairs += list(zip(self._label_shapes, data_batch.label))
         values = []
-        for d, x in pairs:  # every array is checked before any is loaded
+        for d, x in pairs:
             v = x._data if isinstance(x, NDArray) else jnp.asarray(x)
             dst = arg_dict[d.name]
             if tuple(v.shape) != dst.shape:
@@ -460,7 +489,56 @@ class Module(BaseModule):
             values.append((dst, v))
         for dst, v in values:
             dst._data = v.astype(dst.dtype) if v.dtype != dst.dtype else v
-        self._exec.forward(is_train=is_train)
+
+    def _fit_step(self, data_batch):
+        """``forward_backward`` and ``update`` as ONE compiled call (forward, vjp and the
+        optimizer's functional core, parameters, auxiliary states and optimizer states
+        donated) where the module and its optimizer are the built-in ones; else the two
+        calls. The numbers are those of the two calls, bit for bit."""
+        names = self._fusable_names()
+        if names is None:
+            super()._fit_step(data_batch)
+            return
+        self._load_batch(data_batch)
+        arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
+        indices = [self._param_names.index(n) for n in names]
+        weights = [arg_dict[n] for n in names]
+        plan = self._updater.plan(indices, [grad_dict[n] for n in names], weights)
+        try:
+            if not self._owned:  # buffers others may hold: donate copies of them
+                for box in weights + self._exec.aux_arrays:
+                    box._data = jnp.array(box._data, copy=True)
+                plan.state = jax.tree.map(
+                    lambda x: jnp.array(x, copy=True) if isinstance(x, jax.Array) else x,
+                    plan.state)
+            new_w, new_state = self._exec.forward_backward_apply(
+                names, plan.step, plan.state, plan.args, donate=True)
+        except BaseException:
+            plan.abort()
+            raise
+        plan.commit(new_w, new_state)
+        self._params_dirty = True
+        self._owned = True
+
+    def _fusable_names(self):
+        """The parameters ``update`` would step, when ``_fit_step`` can fuse the step
+        (Module's own forward/backward/update, an optimizer on the built-in engine,
+        gradients written, one context, no monitor, parameters not shared with another
+        module, whose references the donation would invalidate); else None."""
+        cls = type(self)
+        if (cls.forward is not Module.forward or cls.backward is not Module.backward
+                or cls.update is not Module.update
+                or cls.forward_backward is not BaseModule.forward_backward
+                or not self.optimizer_initialized or not self.for_training
+                or not isinstance(self._updater, Updater) or not self._updater.runs_engine()
+                or self._exec._monitor is not None or isinstance(self._exec, ExecutorGroup)
+                or self._shares_params):
+            return None
+        ex = self._exec
+        names = tuple(n for n in self._param_names if n in ex.grad_dict)
+        if not names or any(n not in ex._diff or ex._grad_req[n] != "write" for n in names):
+            return None
+        return names
 
     def backward(self, out_grads=None):
         assert self.binded and self.params_initialized
@@ -472,6 +550,7 @@ class Module(BaseModule):
         assert self.binded and self.params_initialized and self.optimizer_initialized, \
             "update() needs bind(), init_params() and init_optimizer() first"
         self._params_dirty = True
+        self._owned = False
         arg_dict, grad_dict = self._exec.arg_dict, self._exec.grad_dict
         indices, grads, weights = [], [], []
         for i, name in enumerate(self._param_names):
@@ -485,8 +564,10 @@ class Module(BaseModule):
 
     def get_outputs(self, merge_multi_context=True):
         assert self.binded and self.params_initialized
-        outs = self._exec.outputs
-        return outs if merge_multi_context else [[o] for o in outs]
+        if merge_multi_context:
+            return self._exec.outputs
+        execs = getattr(self._exec, "execs", [self._exec])
+        return [[e.outputs[i] for e in execs] for i in range(len(execs[0].outputs))]
 
     def get_input_grads(self, merge_multi_context=True):
         assert self.binded and self.params_initialized and self.inputs_need_grad
@@ -515,9 +596,15 @@ class Module(BaseModule):
         if pre_sliced:
             labels = labels[0]
         label_names = [d.name for d in self._label_shapes] if self._label_shapes else []
-        labels_ = OrderedDict(zip(label_names, labels or []))
-        preds = OrderedDict(zip(self._output_names, self._exec.outputs))
-        eval_metric.update_dict(labels_, preds)
+        if not isinstance(self._exec, ExecutorGroup):
+            labels_ = OrderedDict(zip(label_names, labels or []))
+            preds = OrderedDict(zip(self._output_names, self._exec.outputs))
+            eval_metric.update_dict(labels_, preds)
+            return
+        for ex, sl in zip(self._exec.execs, self._exec.slices):  # MXNet: one update per slice
+            labels_ = OrderedDict((n, lab[sl]) for n, lab in zip(label_names, labels or []))
+            preds = OrderedDict(zip(self._output_names, ex.outputs))
+            eval_metric.update_dict(labels_, preds)
 
     # -- optimizer states ---------------------------------------------------------------------
     def save_optimizer_states(self, fname):
@@ -533,6 +620,7 @@ class Module(BaseModule):
         """Load states written by the shim, or by MXNet (its pickle, read without running
         code: known types only)."""
         assert self.optimizer_initialized
+        self._owned = False
         if not os.path.isfile(fname):
             raise MXNetError(f"optimizer states file {fname!r} does not exist")
         with open(fname, "rb") as f:
@@ -545,4 +633,8 @@ class Module(BaseModule):
             self._updater.set_states(data)
 
     def install_monitor(self, mon):
-        raise NotImplementedError("Monitor is not supported by the shim's Module")
+        """Install ``mon`` (an ``mx.monitor.Monitor``) on the executor of each context
+        (``fit`` then runs the two calls, so that the monitor sees each forward pass)."""
+        assert self.binded
+        for ex in getattr(self._exec, "execs", [self._exec]):
+            mon.install(ex)

@@ -49,10 +49,11 @@ def empty(shape, ctx=None, dtype=None) -> NDArray:
 
 def arange(start, stop=None, step=1.0, repeat=1, infer_range=False, ctx=None,
            dtype=None) -> NDArray:
-    a = np.arange(start, stop, step).astype(np_dtype(dtype))
-    if repeat > 1:
-        a = np.repeat(a, repeat)
-    return _new(jnp.asarray(a), ctx)
+    """MXNet's ``arange`` (the ``_arange`` operator, float32 by default)."""
+    from optjax.compat.mxnet.ops import registry
+    dtype = "float32" if dtype is None else np.dtype(np_dtype(dtype)).name
+    return _new(registry.get("_arange").fn(start=start, stop=stop, step=step, repeat=repeat,
+                                           infer_range=infer_range, dtype=dtype), ctx)
 
 
 def linspace(start, stop, num, endpoint=True, ctx=None, dtype=None) -> NDArray:

@@ -80,20 +80,34 @@ def _define(kind):
     return bcast, elem, scalar, rscalar
 
 
-_ALIASES = {"add": ("broadcast_plus",), "sub": ("broadcast_minus",)}
-# MXNet's internal names, as written in symbol JSON (``x + 1`` is ``_plus_scalar``, ``a + b`` ``elemwise_add``)
+# Every name MXNet knows an operator by (its symbol JSON writes the first), so reading and
+# writing symbol JSON need no table of their own: ``x + 1`` is ``_plus_scalar`` (read also as
+# ``_PlusScalar``; ``_add_scalar`` is the shim's own spelling), ``a + b`` ``elemwise_add``.
+_ALIASES = {"add": ("broadcast_plus",), "sub": ("broadcast_minus",),
+            **{k: (f"_{k}",) for k in ("hypot", "equal", "not_equal", "greater", "greater_equal",
+                                       "lesser", "lesser_equal", "logical_and", "logical_or",
+                                       "logical_xor")},
+            **{k: (f"_{k}", f"_{k.capitalize()}") for k in ("power", "maximum", "minimum", "mod")}}
 _ELEM_ALIASES = {"add": ("_plus", "_Plus", "_grad_add"), "sub": ("_minus", "_Minus"),
                  "mul": ("_mul", "_Mul"), "div": ("_div", "_Div")}
-_SCALAR_ALIASES = {"add": ("_plus_scalar",), "sub": ("_minus_scalar",)}
+_MX_WORD = {"add": "plus", "sub": "minus"}  # MXNet's word where the shim's differs
+_CAMEL = ("add", "sub", "mul", "div", "power", "mod", "maximum", "minimum")  # _PlusScalar, ...
+_REVERSED = ("sub", "div", "mod", "power")
 for _kind in _BINARY:
     _b, _e, _s, _r = _define(_kind)
     register(f"broadcast_{_kind}", ("lhs", "rhs"), aliases=_ALIASES.get(_kind, ()))(_b)
     if _kind in ("add", "sub", "mul", "div"):
         register(f"elemwise_{_kind}", ("lhs", "rhs"), aliases=_ELEM_ALIASES[_kind])(_e)
-    register(f"_{_kind}_scalar", ("data",), aliases=_SCALAR_ALIASES.get(_kind, ()))(_s)
-    if _kind in ("sub", "div", "mod", "power"):
-        register(f"_r{_kind}_scalar", ("data",),
-                 aliases=("_rminus_scalar",) if _kind == "sub" else ())(_r)
+    _word = _MX_WORD.get(_kind, _kind)
+    _camel = _word.capitalize()
+    for _rev, _fn in (("", _s), ("r", _r)):
+        if _rev and _kind not in _REVERSED:
+            continue
+        _names = [f"_{_rev}{_word}_scalar", f"_{_rev}{_kind}_scalar"]
+        if _kind in _CAMEL:
+            _names.append(f"_{_rev.upper()}{_camel}Scalar")
+        _names = list(dict.fromkeys(_names))
+        register(_names[0], ("data",), aliases=tuple(_names[1:]))(_fn)
 
 
 @register("add_n", ("*args",), aliases=("ElementWiseSum",))

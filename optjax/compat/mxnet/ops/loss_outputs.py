@@ -40,7 +40,20 @@ def _with_gradient(forward, gradient):
     return f
 
 
-@register("SoftmaxOutput", ("data", "label"), aliases=("Softmax",))
+def _softmax_label_shape(data_shape, *, multi_output=False, **_):
+    """MXNet's label shape for ``SoftmaxOutput`` (``softmax_output-inl.h``)."""
+    if multi_output:
+        return {"label": (data_shape[0], math.prod(data_shape[2:]))}
+    return {"label": tuple(data_shape[:-1])}
+
+
+def _same_label_shape(data_shape, **_):
+    """A regression output's label has the data's shape."""
+    return {"label": tuple(data_shape)}
+
+
+@register("SoftmaxOutput", ("data", "label"), aliases=("Softmax",),
+          param_shapes=_softmax_label_shape)
 def softmax_output(data, label, *, grad_scale: float = 1.0, ignore_label: float = -1.0,
                    multi_output: bool = False, use_ignore: bool = False,
                    preserve_shape: bool = False, normalization: str = "null",
@@ -146,12 +159,12 @@ def _regression(name, forward, residual, formula):
     return op
 
 
-register("LinearRegressionOutput", ("data", "label"))(
+register("LinearRegressionOutput", ("data", "label"), param_shapes=_same_label_shape)(
     _regression("LinearRegressionOutput", lambda x: x, lambda o, y: o - y, ("identity", "(out - label)")))
-register("LogisticRegressionOutput", ("data", "label"))(
+register("LogisticRegressionOutput", ("data", "label"), param_shapes=_same_label_shape)(
     _regression("LogisticRegressionOutput", jax.nn.sigmoid, lambda o, y: o - y,
                 ("sigmoid(x)", "(sigmoid(x) - label)")))
-register("MAERegressionOutput", ("data", "label"))(
+register("MAERegressionOutput", ("data", "label"), param_shapes=_same_label_shape)(
     _regression("MAERegressionOutput", lambda x: x, lambda o, y: jnp.sign(o - y),
                 ("identity", "sign(out - label)")))
 

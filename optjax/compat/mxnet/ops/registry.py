@@ -26,7 +26,7 @@ Conventions for an operator function:
 - ``needs_key``: the operator draws random numbers and takes ``key=`` (a JAX PRNG key);
 - ``needs_mode``: its result depends on training vs inference and takes ``is_train=``;
 - ``param_shapes(data_shape, **attrs) -> {input name: shape}`` completes the
-  shapes of an operator's weights from its data shape (deferred initialization in
+  shapes of an operator's weights (and an output operator's label) from its data shape (deferred initialization in
   gluon, ``infer_shape`` in ``mx.sym``); output shapes come from ``jax.eval_shape``.
 """
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -33,7 +33,7 @@ import numpy as np
 from optjax.compat.mxnet import recipes
 from optjax.compat.mxnet.ndarray import NDArray, array, cast, zeros
 
-__all__ = ["Optimizer", "CoreCall", "Test", "register", "create", "INT32_MAX"]
+__all__ = ["Optimizer", "CoreCall", "CorePlan", "CoreStep", "Test", "register", "create", "INT32_MAX"]
 
 # The core's step counts are int32 and saturate there (optax's safe increment);
 # the shim passes MXNet's unbounded Python counts clipped to the same bound.
@@ -69,9 +69,8 @@ class CoreCall:
         return f"{getattr(self.fn, '__qualname__', self.fn)}({args})"
 
 
-@functools.partial(jax.jit, static_argnames=("cores", "fields", "negated", "carry_field"))
-def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, cores, fields,
-           negated, carry_field):
+def _apply_fn(weights, grads, masters, boxes, counts, hyper, extras, carry, *, cores, fields,
+              negated, carry_field):
     """Update every index with its recipe: new weights, masters, state arrays and carry.
 
     ``boxes[i]``: MXNet's state arrays of index ``i`` in ``fields`` order (None where
@@ -104,6 +103,71 @@ def _apply(weights, grads, masters, boxes, counts, hyper, extras, carry, *, core
         new_m.append(None if master is None else w)
         new_w.append(w if master is None else w.astype(weights[i].dtype))
     return new_w, new_m, new_boxes, new_extras, carry
+
+
+_apply = jax.jit(_apply_fn, static_argnames=("cores", "fields", "negated", "carry_field"))
+
+
+class CoreStep(NamedTuple):
+    """The static part of one engine update (hashable): a pure function
+    ``step(weights, grads, state, args) -> (new_weights, new_state)`` that a caller may
+    trace inside its own ``jax.jit`` (a Module's fused training step)."""
+
+    cores: tuple
+    fields: tuple
+    negated: tuple
+    carry_field: str
+
+    def __call__(self, weights, grads, state, args):
+        masters, boxes, extras, carry = state
+        counts, hyper = args
+        new_w, new_m, new_boxes, new_extras, carry = _apply_fn(
+            weights, grads, masters, boxes, counts, hyper, extras, carry, cores=self.cores,
+            fields=self.fields, negated=self.negated, carry_field=self.carry_field)
+        return new_w, (new_m, new_boxes, new_extras, carry)
+
+
+class CorePlan:
+    """One counted engine update, ready to run: ``step`` (static), ``state`` (the arrays
+    it replaces: masters, state arrays, extras, carry), ``args`` (counts and traced
+    hyper-parameters). ``commit`` writes a result back into the NDArrays; ``abort``
+    rolls the optimizer's counters back (nothing else has changed)."""
+
+    def __init__(self, opt, indices, weights, masters, boxes, step, state, args, saved):
+        self._opt, self._indices, self._weights = opt, indices, weights
+        self._masters, self._boxes, self._saved = masters, boxes, saved
+        self.step, self.state, self.args = step, state, args
+        self.after_commit = None  # called after a commit (the Updater keeps new states)
+
+    def run(self, grads):
+        """Run the jitted engine on ``grads`` (jax arrays) and commit."""
+        masters, boxes, extras, carry = self.state
+        counts, hyper = self.args
+        s = self.step
+        new_w, new_m, new_boxes, new_extras, carry = _apply(
+            [w._data for w in self._weights], grads, masters, boxes, counts, hyper, extras,
+            carry, cores=s.cores, fields=s.fields, negated=s.negated, carry_field=s.carry_field)
+        self.commit(new_w, (new_m, new_boxes, new_extras, carry))
+
+    def commit(self, new_w, new_state):
+        new_m, new_boxes, new_extras, carry = new_state
+        opt = self._opt
+        for i, values in zip(self._indices, new_extras):
+            opt._keep_extras(i, values)
+        for w, nw, m, nm, bs, nbs in zip(self._weights, new_w, self._masters, new_m,
+                                         self._boxes, new_boxes):
+            w._data = nw
+            if m is not None:
+                m._data = nm
+            for b, nb in zip(bs, nbs):
+                if b is not None:
+                    b._data = nb
+        opt._set_carry(carry)
+        if self.after_commit is not None:
+            self.after_commit()
+
+    def abort(self):
+        self._opt._restore_counters(self._saved)
 
 
 def _stack(values: list):
@@ -412,6 +476,17 @@ class Optimizer:
             indices, weights, grads, states = [index], [weight], [grad], [state]
         if not indices:
             return
+        plan = self._plan_core(indices, weights, grads, states, multi_precision, chunks)
+        try:
+            plan.run([g._data for g in grads])
+        except BaseException:
+            plan.abort()
+            raise
+
+    def _plan_core(self, indices, weights, grads, states, multi_precision, chunks=None):
+        """Check, count (MXNet's order, per chunk) and gather one update of ``indices``
+        as a :class:`CorePlan`; raises before anything changes. ``grads`` are only
+        checked (shape and dtype), the plan runs on the gradients given later."""
         cores = tuple(self._core(i) for i in indices)  # the class's checks, before counting
         self._validate(indices, weights, grads, states, multi_precision)
         saved = self._save_counters()
@@ -420,10 +495,24 @@ class Optimizer:
             for chunk in chunks or [list(range(len(indices)))]:
                 for j, h in zip(chunk, self._hyper([indices[j] for j in chunk])):
                     hyper[j] = h
-            self._run_core(indices, weights, grads, states, multi_precision, cores, hyper)
+            masters, boxes = [], []
+            for w, s in zip(weights, states):
+                master, inner = self._split_master(s) \
+                    if self._uses_master(w, multi_precision) else (None, s)
+                masters.append(master)
+                boxes.append(_as_list(inner))
+            counts = np.asarray([min(self._core_count(i), INT32_MAX) for i in indices],
+                                np.int32)
+            packed = {k: _stack([h[k] for h in hyper]) for k in hyper[0]}
+            state = ([None if m is None else m._data for m in masters],
+                     [[None if b is None else b._data for b in bs] for bs in boxes],
+                     [self._extras(i, w) for i, w in zip(indices, weights)], self._get_carry())
         except BaseException:
             self._restore_counters(saved)
             raise
+        step = CoreStep(cores, self._state_fields(), self._negated_fields, self._carry_field)
+        return CorePlan(self, indices, weights, masters, boxes, step, state, (counts, packed),
+                        saved)
 
     def _save_counters(self):
         return (self.num_update, {k: dict(v) for k, v in self._all_index_update_counts.items()},
@@ -434,33 +523,6 @@ class Optimizer:
         for k, v in counts.items():
             self._all_index_update_counts.setdefault(k, {}).clear()
             self._all_index_update_counts[k].update(v)
-        self._set_carry(carry)
-
-    def _run_core(self, indices, weights, grads, states, multi_precision, cores, hyper):
-        masters, boxes = [], []
-        for w, s in zip(weights, states):
-            master, inner = self._split_master(s) if self._uses_master(w, multi_precision) \
-                else (None, s)
-            masters.append(master)
-            boxes.append(_as_list(inner))
-        counts = np.asarray([min(self._core_count(i), INT32_MAX) for i in indices], np.int32)
-        packed = {k: _stack([h[k] for h in hyper]) for k in hyper[0]}
-        new_w, new_m, new_boxes, new_extras, carry = _apply(
-            [w._data for w in weights], [g._data for g in grads],
-            [None if m is None else m._data for m in masters],
-            [[None if b is None else b._data for b in bs] for bs in boxes], counts, packed,
-            [self._extras(i, w) for i, w in zip(indices, weights)], self._get_carry(),
-            cores=cores, fields=self._state_fields(), negated=self._negated_fields,
-            carry_field=self._carry_field)
-        for i, values in zip(indices, new_extras):
-            self._keep_extras(i, values)
-        for w, nw, m, nm, bs, nbs in zip(weights, new_w, masters, new_m, boxes, new_boxes):
-            w._data = nw
-            if m is not None:
-                m._data = nm
-            for b, nb in zip(bs, nbs):
-                if b is not None:
-                    b._data = nb
         self._set_carry(carry)
 
     # -- pickling (MXNet drops param_dict) --------------------------------------------------

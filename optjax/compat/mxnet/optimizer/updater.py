@@ -49,6 +49,14 @@ class Updater:
 
     def _call(self, indices, grads, weights):
         opt = self.optimizer
+        if self.runs_engine():
+            plan = self.plan(indices, grads, weights)
+            try:
+                plan.run([g._data for g in grads])
+            except BaseException:
+                plan.abort()
+                raise
+            return
         if weights:
             opt._set_current_context(weights[0].context.device_id)
         states = {}  # committed to self.states only when the update succeeds
@@ -56,13 +64,8 @@ class Updater:
             if i not in self.states and i not in states:
                 states[i] = opt.create_state_multi_precision(i, w)
         current = {**self.states, **states}
-        chunks = self._chunks(weights)
-        builtin_update = type(opt).update is Optimizer.update
-        if builtin_update and type(opt).update_multi_precision is Optimizer.update_multi_precision:
-            opt._update_core(indices, weights, grads, [current[i] for i in indices],
-                             multi_precision=True, chunks=chunks)
-        elif builtin_update:  # MXNet's calls, one per chunk
-            for chunk in chunks:
+        if type(opt).update is Optimizer.update:  # MXNet's calls, one per chunk
+            for chunk in self._chunks(weights):
                 opt.update_multi_precision([indices[j] for j in chunk],
                                            [weights[j] for j in chunk],
                                            [grads[j] for j in chunk],
@@ -70,6 +73,35 @@ class Updater:
         else:  # a user's update takes one index at a time
             for i, g, w in zip(indices, grads, weights):
                 opt.update_multi_precision(i, w, g, current[i])
+        self._keep(indices, states)
+
+    def runs_engine(self) -> bool:
+        """Whether updates run the built-in engine (no user ``update`` or
+        ``update_multi_precision`` override), so that :meth:`plan` applies."""
+        opt = self.optimizer
+        return (type(opt).update is Optimizer.update
+                and type(opt).update_multi_precision is Optimizer.update_multi_precision)
+
+    def plan(self, indices, grads, weights):
+        """One Updater call on the built-in engine as a
+        :class:`~optjax.compat.mxnet.optimizer.optimizer.CorePlan` (counted; missing
+        states created and kept on commit). ``grads`` are checked, not read: a caller
+        may trace ``plan.step`` into its own compiled function and ``plan.commit``
+        the result, or ``plan.abort()`` on failure."""
+        opt = self.optimizer
+        if weights:
+            opt._set_current_context(weights[0].context.device_id)
+        states = {}
+        for i, w in zip(indices, weights):
+            if i not in self.states and i not in states:
+                states[i] = opt.create_state_multi_precision(i, w)
+        current = {**self.states, **states}
+        plan = opt._plan_core(indices, weights, grads, [current[i] for i in indices],
+                              multi_precision=True, chunks=self._chunks(weights))
+        plan.after_commit = lambda: self._keep(indices, states)
+        return plan
+
+    def _keep(self, indices, states):
         self.states.update(states)
         for i in indices:
             self.states_synced[i] = True

@@ -7,6 +7,7 @@ for :class:`Symbol` and :mod:`.executor` for binding and running a graph.
 
 from optjax.compat.mxnet import ops as _ops  # noqa: F401  (registers the operators)
 from optjax.compat.mxnet.symbol import executor, graph, naming  # noqa: F401
+from optjax.compat.mxnet.symbol.creation import arange, full, ones, zeros
 from optjax.compat.mxnet.symbol.executor import Executor
 from optjax.compat.mxnet.symbol.symbol import (Group, Symbol, Variable, hypot, load, load_json,
                                                make_op, maximum, minimum, pow, power, var)
@@ -15,5 +16,5 @@ from optjax.compat.mxnet.symbol.symbol import define_all as _define_all
 _OPERATORS = _define_all(globals())
 
 __all__ = ["Symbol", "Variable", "var", "Group", "load", "load_json", "Executor", "make_op",
-           "maximum", "minimum", "power", "pow", "hypot",
+           "maximum", "minimum", "power", "pow", "hypot", "zeros", "ones", "full", "arange",
            *_OPERATORS]

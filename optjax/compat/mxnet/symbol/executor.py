@@ -51,36 +51,83 @@ class Program:
         self.forward = jax.jit(self._forward, static_argnames=("is_train",))
         self.deferred_aux = _graph.deferred_aux(self.order, True)  # applied by backward
         self._fwd_bwd = {}
+        self._train_steps = {}
 
     def _forward(self, args, aux, key, is_train):
         return _graph.evaluate(self.order, self.heads, args, aux, key, is_train)
+
+    def _vjp_step(self, grad_names):
+        """The pure forward + vjp: ``(args, aux, key, head_grads) -> (outputs, (new_aux,
+        moving-average increments), grads)`` for ``grad_names`` (``head_grads`` None means
+        ones)."""
+        order, heads = self.order, self.heads
+
+        def step(args, aux, key, head_grads):
+            diff = {n: args[n] for n in grad_names}
+            rest = {n: v for n, v in args.items() if n not in diff}
+
+            def f(d):
+                outs, new_aux, increments = _graph.evaluate(order, heads, {**rest, **d}, aux,
+                                                            key, True)
+                return outs, (new_aux, increments)
+
+            outs, vjp, new_aux = jax.vjp(f, diff, has_aux=True)
+            if head_grads is None:
+                head_grads = [jnp.ones_like(o) for o in outs]
+            else:
+                head_grads = [jnp.ones_like(o) if h is None else h.astype(o.dtype)
+                              for o, h in zip(outs, head_grads)]
+            (grads,) = vjp(head_grads)
+            return outs, new_aux, grads
+
+        return step
 
     def forward_backward(self, grad_names: tuple):
         """``f(args, aux, key, head_grads) -> (outputs, (new_aux, increments), grads)`` for ``grad_names``
         (compiled; ``head_grads`` None means ones)."""
         fn = self._fwd_bwd.get(grad_names)
         if fn is None:
-            order, heads = self.order, self.heads
+            fn = self._fwd_bwd[grad_names] = jax.jit(self._vjp_step(grad_names))
+        return fn
 
-            def step(args, aux, key, head_grads):
-                diff = {n: args[n] for n in grad_names}
-                rest = {n: v for n, v in args.items() if n not in diff}
+    def apply_deferred(self, aux: dict, increments) -> dict:
+        """``aux`` with the moving-average updates that a training forward deferred applied,
+        in backward order (MXNet's BatchNorm writes its moving statistics in backward)."""
+        if not increments:
+            return aux
+        names = list(aux)
+        slot = {n: k for k, n in enumerate(names)}
+        updates = [(slot[name], m, inc) for (name, m), inc in
+                   reversed(list(zip(self.deferred_aux, increments)))]
+        return dict(zip(names, moving_average_updates([aux[n] for n in names], updates)))
 
-                def f(d):
-                    outs, new_aux, increments = _graph.evaluate(order, heads, {**rest, **d}, aux,
-                                                                key, True)
-                    return outs, (new_aux, increments)
+    def train_step(self, grad_names: tuple, update_names: tuple, grad_dtypes: tuple, apply,
+                   donate: bool):
+        """``f(params, args, aux, key, state, apply_args) -> (outputs, new_aux, grads,
+        new_params, new_state)``: the forward pass, the vjp and ``apply(weights, grads,
+        state, apply_args) -> (new_weights, new_state)`` on the parameters
+        ``update_names`` (given apart from the other ``args``), compiled as ONE function.
+        The weights ``apply`` sees are those after the forward pass (a ``fix_gamma``
+        gamma is ones), its gradients those ``backward`` would write (cast to
+        ``grad_dtypes``). With ``donate``, ``params``, ``aux`` and ``state`` are donated."""
+        key = (grad_names, update_names, grad_dtypes, apply, donate)
+        fn = self._train_steps.get(key)
+        if fn is None:
+            vjp_step = self._vjp_step(grad_names)
+            ones = set(self.ones_after_forward)
 
-                outs, vjp, new_aux = jax.vjp(f, diff, has_aux=True)
-                if head_grads is None:
-                    head_grads = [jnp.ones_like(o) for o in outs]
-                else:
-                    head_grads = [jnp.ones_like(o) if h is None else h.astype(o.dtype)
-                                  for o, h in zip(outs, head_grads)]
-                (grads,) = vjp(head_grads)
-                return outs, new_aux, grads
+            def step(params, args, aux, rng, state, apply_args):
+                outs, (new_aux, increments), grads = vjp_step({**args, **params}, aux, rng,
+                                                              None)
+                new_aux = self.apply_deferred(new_aux, increments)  # its backward's updates
+                weights = [jnp.ones_like(params[n]) if n in ones else params[n]
+                           for n in update_names]
+                gs = [grads[n].astype(d) for n, d in zip(update_names, grad_dtypes)]
+                new_w, new_state = apply(weights, gs, state, apply_args)
+                return outs, new_aux, grads, new_w, new_state
 
-            fn = self._fwd_bwd[grad_names] = jax.jit(step)
+            fn = self._train_steps[key] = jax.jit(
+                step, donate_argnums=(0, 2, 4) if donate else ())
         return fn
 
 
@@ -259,7 +306,19 @@ class Executor:
                 if n in arg_dict:
                     arg_dict[n]._data = jnp.ones(arg_dict[n].shape, arg_dict[n].dtype)
         self._set_outputs(outs)
+        if self._monitor is not None:
+            self._report(args, aux, key, bool(is_train))
         return self.outputs
+
+    def _report(self, args, aux, key, is_train):
+        """Hand every operator output of the graph to the monitor callback (the symbol's
+        internals, compiled; as MXNet calls it during a forward pass)."""
+        internals = self._symbol.get_internals()
+        names = internals.list_outputs()
+        values = program(internals).forward(args, aux, key, is_train=is_train)[0]
+        for (node, _), name, v in zip(internals._heads, names, values):
+            if node.op is not None:
+                self._monitor(name, from_jax(v, self._ctx))
 
     def backward(self, out_grads=None, is_train: bool = True):
         """Write the gradients of the last training forward into ``grad_dict``."""
@@ -269,12 +328,10 @@ class Executor:
             return
         args, aux, key, grads, increments = self._last
         if is_train and increments:  # MXNet's BatchNorm writes its moving statistics here
-            slot = {n: k for k, n in enumerate(self._aux_names)}
-            updates = [(slot[name], m, inc) for (name, m), inc in
-                       reversed(list(zip(self._program.deferred_aux, increments)))]
-            new = moving_average_updates([a._data for a in self.aux_arrays], updates)
-            for a, value in zip(self.aux_arrays, new):
-                a._data = value
+            new = self._program.apply_deferred(
+                {n: a._data for n, a in zip(self._aux_names, self.aux_arrays)}, increments)
+            for n, a in zip(self._aux_names, self.aux_arrays):
+                a._data = new[n]
         if out_grads is not None or grads is None:
             if isinstance(out_grads, NDArray):
                 out_grads = [out_grads]
@@ -285,10 +342,44 @@ class Executor:
                 raise MXNetError(f"backward: {len(heads)} out_grads for {len(self.outputs)} "
                                  f"outputs")
             _, _, grads = self._program.forward_backward(self._diff)(args, aux, key, heads)
+        self._publish(grads)
+
+    def _publish(self, grads):
+        """Write ``grads`` into ``grad_dict`` following each argument's ``grad_req``."""
         for n, g in zip(self._arg_names, self.grad_arrays):
             if n in grads:
                 v = grads[n] if grads[n].dtype == g.dtype else grads[n].astype(g.dtype)
                 g._data = g._data + v if self._grad_req[n] == "add" else v
+
+    def forward_backward_apply(self, update_names, apply, state, apply_args, donate=False):
+        """``forward(is_train=True)``, ``backward()`` and ``apply`` on the parameters
+        ``update_names`` in ONE compiled call (see :meth:`Program.train_step`).
+
+        Outputs, auxiliary states and ``grad_dict`` are written as those two calls
+        write them; the parameters keep their post-forward values and the call
+        returns ``(new_weights, new_state)`` for the caller to store (an optimizer
+        step). Every name in ``update_names`` must have ``grad_req='write'``. With
+        ``donate``, the parameters' and auxiliary states' buffers and ``state`` are
+        donated: the caller must own them (no other reference may read them)."""
+        arg_dict = self.arg_dict
+        for n in update_names:
+            if n not in self._diff or self._grad_req[n] != "write":
+                raise MXNetError(f"forward_backward_apply: {n!r} has no written gradient "
+                                 f"(grad_req {self._grad_req.get(n)!r})")
+        args, aux, key = self._inputs()
+        params = {n: args.pop(n) for n in update_names}
+        dtypes = tuple(np.dtype(self.grad_dict[n].dtype).name for n in update_names)
+        fn = self._program.train_step(self._diff, tuple(update_names), dtypes, apply, donate)
+        outs, new_aux, grads, new_w, new_state = fn(params, args, aux, key, state, apply_args)
+        self._last = None if donate else ({**args, **params}, aux, key, grads, ())
+        for n, a in zip(self._aux_names, self.aux_arrays):
+            a._data = new_aux[n]
+        for n in self._program.ones_after_forward:
+            if n in arg_dict and n not in params:
+                arg_dict[n]._data = jnp.ones(arg_dict[n].shape, arg_dict[n].dtype)
+        self._set_outputs(outs)
+        self._publish(grads)
+        return new_w, new_state
 
     # -- parameters ----------------------------------------------------------------------
     def copy_params_from(self, arg_params, aux_params=None, allow_extra_params=False):
@@ -339,6 +430,3 @@ class Executor:
         lines = [f"Symbol Outputs:\n\toutput[{i}]={n}" for i, n in
                  enumerate(self._symbol.list_outputs())]
         return "\n".join(lines) + "\nTotal 0 MB allocated\nTotal 0 TempSpace resource requested\n"
-
-
-del np

@@ -27,25 +27,6 @@ from optjax.compat.mxnet.ops import registry
 __all__ = ["Node", "topo_order", "evaluate", "deferred_aux", "parse_attr", "op_kwargs", "wanted_inputs",
            "to_json", "from_json", "json_op_name", "registry_op"]
 
-# MXNet's JSON names (its internal operators) that the registry knows by another name;
-# names it registers as aliases (``_plus_scalar``, ``_Plus``, ...) need no entry.
-_JSON_TO_REGISTRY = {
-    "_PlusScalar": "_add_scalar", "_MinusScalar": "_sub_scalar", "_RMinusScalar": "_rsub_scalar",
-    "_MulScalar": "_mul_scalar", "_DivScalar": "_div_scalar", "_RDivScalar": "_rdiv_scalar",
-    "_PowerScalar": "_power_scalar", "_RPowerScalar": "_rpower_scalar",
-    "_ModScalar": "_mod_scalar", "_RModScalar": "_rmod_scalar",
-    "_MaximumScalar": "_maximum_scalar", "_MinimumScalar": "_minimum_scalar",
-    **{f"_{k}": f"broadcast_{k}" for k in ("power", "maximum", "minimum", "mod", "hypot", "equal",
-                                           "not_equal", "greater", "greater_equal", "lesser",
-                                           "lesser_equal", "logical_and", "logical_or",
-                                           "logical_xor")},
-    "_Power": "broadcast_power", "_Maximum": "broadcast_maximum",
-    "_Minimum": "broadcast_minimum", "_Mod": "broadcast_mod",
-}
-# Names MXNet writes for registered operators whose registry name differs.
-_REGISTRY_TO_JSON = {"_add_scalar": "_plus_scalar", "_sub_scalar": "_minus_scalar",
-                     "_rsub_scalar": "_rminus_scalar"}
-
 # Attributes MXNet operators accept that change nothing in the math here.
 _NO_EFFECT = frozenset({"workspace", "cudnn_tune", "cudnn_off", "lazy_update", "layout",
                         "num_args", "__layout__"})
@@ -57,15 +38,14 @@ _OUTPUT_NAMES = {"BatchNorm": ("output", "mean", "var")}
 
 
 def registry_op(json_name: str):
-    """The registered operator behind an MXNet JSON operator name."""
-    if json_name in registry.OPS:
-        return registry.OPS[json_name]
-    return registry.get(_JSON_TO_REGISTRY.get(json_name, json_name))
+    """The registered operator behind an MXNet JSON operator name (the registry holds
+    every name MXNet knows an operator by, as aliases)."""
+    return registry.get(json_name)
 
 
 def json_op_name(op) -> str:
-    """The name MXNet writes for ``op`` in symbol JSON."""
-    return _REGISTRY_TO_JSON.get(op.name, op.name)
+    """The name MXNet writes for ``op`` in symbol JSON: its registered name."""
+    return op.name
 
 
 class Node:

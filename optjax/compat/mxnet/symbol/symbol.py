@@ -315,7 +315,7 @@ class Symbol:
             if node.op is None:
                 continue
             ins = [struct(src, i) for src, i in node.inputs]
-            shape_fn = node.op.param_shapes or _LABEL_SHAPES.get(node.op.name)
+            shape_fn = node.op.param_shapes
             if any(x is None for x in ins) and ins and ins[0] is not None and \
                     shape_fn is not None:
                 try:
@@ -468,22 +468,6 @@ class Symbol:
         """Forward once with the given input NDArrays; the list of outputs."""
         ex = self.bind(ctx, kwargs, grad_req="null")
         return ex.forward()
-
-
-def _softmax_label_shape(data_shape, *, multi_output=False, preserve_shape=False, **_):
-    """MXNet's label shape for ``SoftmaxOutput`` (``softmax_output-inl.h``)."""
-    if multi_output:
-        return {"label": (data_shape[0], int(np.prod(data_shape[2:], dtype=np.int64)))}
-    return {"label": tuple(data_shape[:-1])}
-
-
-# Label shapes of output operators, inferred from their data (MXNet's FInferShape).
-_LABEL_SHAPES = {
-    "SoftmaxOutput": _softmax_label_shape,
-    "LinearRegressionOutput": lambda d, **_: {"label": tuple(d)},
-    "LogisticRegressionOutput": lambda d, **_: {"label": tuple(d)},
-    "MAERegressionOutput": lambda d, **_: {"label": tuple(d)},
-}
 
 
 # -- construction ------------------------------------------------------------------------------

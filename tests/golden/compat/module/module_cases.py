@@ -76,3 +76,81 @@ def epoch_params(store):
         store.append({**{"arg:" + k: v.asnumpy() for k, v in arg.items()},
                       **{"aux:" + k: v.asnumpy() for k, v in aux.items()}})
     return cb
+
+
+def multi_net(mx):
+    """Module on several contexts: per-slice BatchNorm and 'batch' normalization."""
+    data = mx.sym.Variable("data")
+    h = mx.sym.FullyConnected(data, name="fc1", num_hidden=8)
+    h = mx.sym.BatchNorm(h, name="bn", fix_gamma=False)
+    h = mx.sym.Activation(h, act_type="relu")
+    h = mx.sym.FullyConnected(h, name="fc2", num_hidden=4)
+    return mx.sym.SoftmaxOutput(h, name="softmax", normalization="batch")
+
+
+def bucket_sym_gen(mx):
+    """``sym_gen`` of a BucketingModule: token ids (batch, key) -> embedding sum -> softmax."""
+    def sym_gen(key):
+        data = mx.sym.Variable("data")
+        emb = mx.sym.Embedding(data, input_dim=10, output_dim=4, name="emb")
+        fc = mx.sym.FullyConnected(mx.sym.sum(emb, axis=1), num_hidden=3, name="fc")
+        return mx.sym.SoftmaxOutput(fc, name="softmax"), ("data",), ("softmax_label",)
+    return sym_gen
+
+
+def bucket_iter(mx, keys, seed=0):
+    """A DataIter of batches of 4 with bucket keys ``keys`` (a user's iterator, as MXNet's
+    examples write them); the default bucket is the longest."""
+
+    class BucketIter(mx.io.DataIter):
+        def __init__(self):
+            super().__init__(4)
+            rng = np.random.RandomState(seed)
+            self.batches = [(k, rng.randint(0, 10, (4, k)).astype("float32"),
+                             rng.randint(0, 3, 4).astype("float32")) for k in keys]
+            self.default = max(keys)
+            self.provide_data = [mx.io.DataDesc("data", (4, self.default))]
+            self.provide_label = [mx.io.DataDesc("softmax_label", (4,))]
+            self.cursor = 0
+
+        def reset(self):
+            self.cursor = 0
+
+        def next(self):
+            if self.cursor >= len(self.batches):
+                raise StopIteration
+            k, x, y = self.batches[self.cursor]
+            self.cursor += 1
+            return mx.io.DataBatch([mx.nd.array(x)], [mx.nd.array(y)], pad=0, bucket_key=k,
+                                   provide_data=[mx.io.DataDesc("data", (4, k))],
+                                   provide_label=[mx.io.DataDesc("softmax_label", (4,))])
+
+    return BucketIter()
+
+
+def monitor_rows(mx, monitor_kwargs):
+    """The ``toc()`` rows of a Monitor(2) over 3 training batches of ``multi_net``, for the
+    names in the symbol's ``get_internals()`` (MXNet also reports the backward nodes'
+    outputs and BatchNorm's hidden mean/var outputs; the shim does not)."""
+    rng = np.random.RandomState(5)
+    with mx.name.NameManager():  # auto names from 0, whatever ran before
+        sym = multi_net(mx)
+    keep = set(sym.get_internals().list_outputs())
+    mod = mx.mod.Module(sym)
+    mod.bind(data_shapes=[("data", (8, 5))], label_shapes=[("softmax_label", (8,))])
+    mod.init_params(mx.init.Constant(0.1), aux_params=None)
+    mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.1})
+    mon = mx.mon.Monitor(2, **monitor_kwargs)
+    mod.install_monitor(mon)
+    rows = []
+    for _ in range(3):
+        batch = mx.io.DataBatch([mx.nd.array(rng.randn(8, 5))],
+                                [mx.nd.array(rng.randint(0, 4, 8))])
+        mon.tic()
+        mod.forward_backward(batch)
+        mod.update()
+        rows += [[n, k, v] for n, k, v in mon.toc() if k in keep]
+    return rows
+
+
+MONITOR_CASES = {"default": {}, "sorted_fc": {"pattern": "fc.*", "sort": True}}

@@ -46,5 +46,14 @@ def group_and_internals(mx):
     return mx.sym.Group([mk, ls, mx.sym.dot(m, b, transpose_b=True)]), {"a": (5, 4), "b": (5, 3)}
 
 
+def creation(mx):
+    x = mx.sym.Variable("x")
+    z = mx.sym.zeros((2, 3)) + mx.sym.ones((2, 3), dtype="float32") * mx.sym.full((2, 3), 7)
+    a = mx.sym.Reshape(mx.sym.arange(0, 3, 0.5), shape=(2, 3))
+    return mx.sym.Group([z + mx.sym.zeros_like(x) + a, mx.sym.ones_like(x),
+                         mx.sym.arange(2, 11, 3, repeat=2, dtype="int32"), mx.sym.arange(5),
+                         mx.sym.full((2,), 3, dtype="int32")]), {"x": (2, 3)}
+
+
 CASES = {"notes_softmax": notes_softmax, "auto_names": auto_names, "conv_net": conv_net,
-         "group_and_internals": group_and_internals}
+         "group_and_internals": group_and_internals, "creation": creation}
