@@ -9,7 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import check_leaves, flatten_with_names, is_absent, is_none, resolve_per_leaf
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -18,6 +18,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     Extra keyword arguments to ``update`` (``value=loss``, ...) reach each
     transform that declares them and are dropped for the others, so optax
     transforms (with or without ``**extra_args``) chain with optjax ones.
+    Given ``params``, the incoming updates are checked against them first
+    (structure, shapes, dtypes: :func:`optjax.tree.check_leaves`).
 
     >>> import optjax
     >>> tx = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.scale(-0.1))
@@ -36,6 +38,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
                 f"chain of {len(transforms)} transforms got a state of {n} entries: "
                 "was it made by this chain's init?"
             )
+        if params is not None:
+            check_leaves(params, updates, "params", "the updates")
         new_state = []
         for t, s in zip(transforms, state):
             updates, s = call_update(t, updates, s, params, extra_args)
