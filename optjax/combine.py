@@ -118,6 +118,8 @@ def partition(
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
         labels = resolve_labels(param_labels, ref, known)
+        if params is not None:
+            check_leaves(params, updates, "params", "the updates")
         out = jax.tree.map(lambda x: x, updates, is_leaf=is_none)
         new_inner = {}
         for k, t in transforms.items():

@@ -134,3 +134,14 @@ def test_per_example_clip_keeps_its_batch_axis():
     params = [jnp.zeros(3)]
     p, _ = optjax.update_and_apply(tx, clipped, tx.init(params), params)
     assert p[0].shape == (3,)
+
+
+@pytest.mark.parametrize("name", ["masked", "freeze"])
+def test_leaf_a_mask_leaves_out_is_checked_too(name):
+    # The inner transform never sees a masked-out leaf; masked checks it against the params.
+    inner = optjax.adam(1e-3)
+    tx = optjax.masked(inner, {"w": True, "b": False}) if name == "masked" else optjax.freeze({"b": True}, inner)
+    params = _tree()
+    grads = {"w": jnp.ones((2, 3, 4)), "b": jnp.ones((2, 4))}
+    _raises(lambda: tx.update(grads, tx.init(params), params), "b", "(4,)", "(2, 4)")
+    _raises(lambda: jax.jit(tx.update)(grads, tx.init(params), params), "b", "(4,)", "(2, 4)")
