@@ -18,8 +18,11 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     Extra keyword arguments to ``update`` (``value=loss``, ...) reach each
     transform that declares them and are dropped for the others, so optax
     transforms (with or without ``**extra_args``) chain with optjax ones.
-    Given ``params``, the incoming updates are checked against them first
-    (structure, shapes, dtypes: :func:`optjax.tree.check_leaves`).
+    Given ``params``, the incoming updates' structure and dtypes are checked
+    against them (an integer gradient, or a complex one for a real param, is a
+    TypeError naming the leaf); their shapes are not (a first stage may take
+    per-example gradients with a batch axis): each stateful stage checks the
+    shapes it receives, and ``apply_updates`` checks the result.
 
     >>> import optjax
     >>> tx = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.scale(-0.1))
@@ -39,7 +42,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
                 "was it made by this chain's init?"
             )
         if params is not None:
-            check_leaves(params, updates, "params", "the updates")
+            check_leaves(params, updates, "params", "the updates", shapes=False)
         new_state = []
         for t, s in zip(transforms, state):
             updates, s = call_update(t, updates, s, params, extra_args)

@@ -142,7 +142,8 @@ def _kind(dtype: Any) -> str:
     return "other"
 
 
-def leaf_mismatch(path: str, expected: Any, got: Any, expected_name: str, got_name: str) -> Exception | None:
+def leaf_mismatch(path: str, expected: Any, got: Any, expected_name: str, got_name: str,
+                  dtypes: bool = True, shapes: bool = True) -> Exception | None:
     """The error for one update leaf ``got`` that cannot update ``expected``, or None.
 
     ``got`` must have ``expected``'s shape exactly (no broadcasting); an update
@@ -154,12 +155,12 @@ def leaf_mismatch(path: str, expected: Any, got: Any, expected_name: str, got_na
     """
     if is_absent(expected) or is_absent(got) or not hasattr(expected, "shape") or not hasattr(got, "shape"):
         return None
-    if tuple(got.shape) != tuple(expected.shape):
+    if shapes and tuple(got.shape) != tuple(expected.shape):
         return ValueError(
             f"{got_name}: leaf '{path}' has shape {tuple(got.shape)} where {expected_name} has shape "
             f"{tuple(expected.shape)} (the shapes must be equal; nothing is broadcast)"
         )
-    if not hasattr(expected, "dtype") or not hasattr(got, "dtype"):
+    if not dtypes or not hasattr(expected, "dtype") or not hasattr(got, "dtype"):
         return None
     e_kind = _kind(expected.dtype)
     if e_kind == "other":
@@ -176,14 +177,16 @@ def leaf_mismatch(path: str, expected: Any, got: Any, expected_name: str, got_na
     return None
 
 
-def check_leaves(expected: PyTree, got: PyTree, expected_name: str, got_name: str) -> None:
-    """Check ``got`` against ``expected`` leaf by leaf: same structure, same shapes,
-    and dtypes that can update it (see :func:`leaf_mismatch`).
+def check_leaves(expected: PyTree, got: PyTree, expected_name: str, got_name: str, *,
+                 dtypes: bool = True, shapes: bool = True) -> None:
+    """Check ``got`` against ``expected`` leaf by leaf: same structure, and (unless
+    turned off) same shapes and dtypes that can update it (see :func:`leaf_mismatch`).
 
     The one trace-time check of an update tree against the params (or a state
-    that mirrors them): ``apply_updates``, ``update_and_apply``, ``chain`` and
-    :func:`optjax.per_leaf.apply` all call it. Raises ValueError (structure,
-    shape) or TypeError (dtype) naming the first bad leaf's path.
+    that mirrors them): ``apply_updates``, ``update_and_apply``, ``masked``,
+    ``partition``, ``chain`` (dtypes only), :func:`optjax.per_leaf.apply` and
+    the moment updates of :mod:`optjax.tree_math` (shapes only) all call it. Raises ValueError (structure, shape) or
+    TypeError (dtype) naming the first bad leaf's path.
 
     >>> import jax.numpy as jnp
     >>> check_leaves({"w": jnp.ones((2, 3))}, {"w": jnp.ones(3)}, "params", "updates")
@@ -198,7 +201,7 @@ def check_leaves(expected: PyTree, got: PyTree, expected_name: str, got_name: st
     except (ValueError, TypeError):
         return  # placeholders differ in kind only (MaskedNode vs a subtree): nothing to compare
     for (keypath, e), g in zip(e_pairs, g_leaves):
-        err = leaf_mismatch(path_str(keypath), e, g, expected_name, got_name)
+        err = leaf_mismatch(path_str(keypath), e, g, expected_name, got_name, dtypes, shapes)
         if err is not None:
             raise err
 

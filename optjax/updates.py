@@ -112,7 +112,9 @@ def update_and_apply(
         params = apply_updates(params, updates)
 
     ``grads`` is checked against ``params`` first, for any ``tx`` (same
-    structure and shapes, floating dtypes: :func:`optjax.tree.check_leaves`).
+    structure and shapes, floating dtypes: :func:`optjax.tree.check_leaves`);
+    a ``tx`` whose first stage takes per-example gradients (a leading batch
+    axis) is called as ``tx.update`` then :func:`apply_updates` instead.
 
     What it adds is an order for XLA. Some update rules read the *old* value of
     a state leaf that the same step overwrites (Lion: ``u = sign((1-b1) g + b1 m)``

@@ -88,8 +88,14 @@ def test_bad_gradient_rejected_before_anything_changes(name, bad):
     _raises(lambda: optjax.update_and_apply(tx, grads, state, params), "w", *words)
     _raises(lambda: jax.jit(lambda g, s, p: optjax.update_and_apply(tx, g, s, p))(grads, state, params),
             "w", *words)
-    _raises(lambda: tx.update(grads, state, params), "w", *words)
-    _raises(lambda: jax.jit(tx.update)(grads, state, params), "w", *words)
+    # the plain path: tx.update rejects it, or (a stateless rule that keeps the
+    # gradient's shape) apply_updates does
+    def plain(update):
+        u, _ = update(grads, state, params)
+        return optjax.apply_updates(params, u)
+
+    _raises(lambda: plain(tx.update), "w", *words)
+    _raises(lambda: plain(jax.jit(tx.update)), "w", *words)
 
 
 @pytest.mark.parametrize("name", ["adam", "rmsprop", "lion", "sgd_momentum"])
@@ -145,3 +151,21 @@ def test_leaf_a_mask_leaves_out_is_checked_too(name):
     grads = {"w": jnp.ones((2, 3, 4)), "b": jnp.ones((2, 4))}
     _raises(lambda: tx.update(grads, tx.init(params), params), "b", "(4,)", "(2, 4)")
     _raises(lambda: jax.jit(tx.update)(grads, tx.init(params), params), "b", "(4,)", "(2, 4)")
+
+
+def test_chain_keeps_a_first_stage_that_takes_per_example_grads():
+    # A stage like optax's differentially_private_aggregate takes per-example gradients
+    # (a leading batch axis) and returns one per param: chain does not reject its input.
+    def aggregate_update(updates, state, params=None):
+        return jax.tree.map(lambda g: jnp.mean(g, axis=0), updates), state
+
+    tx = optjax.chain(optjax.GradientTransformation(lambda p: optjax.EmptyState(), aggregate_update),
+                      optjax.adam(1e-2))
+    params = {"w": jnp.ones(3)}
+    u, _ = tx.update({"w": jnp.ones((8, 3))}, tx.init(params), params)
+    assert optjax.apply_updates(params, u)["w"].shape == (3,)
+
+
+def test_tree_math_moments_do_not_broadcast():
+    with pytest.raises(ValueError, match="'w'"):
+        optjax.tree.update_moment({"w": jnp.ones((3, 4))}, {"w": jnp.zeros((2, 3, 4))}, 0.9, 1)
