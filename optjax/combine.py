@@ -9,7 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import check_leaves, flatten_with_names, is_absent, is_none, resolve_per_leaf
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -18,6 +18,11 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     Extra keyword arguments to ``update`` (``value=loss``, ...) reach each
     transform that declares them and are dropped for the others, so optax
     transforms (with or without ``**extra_args``) chain with optjax ones.
+    Given ``params``, the incoming updates' structure and dtypes are checked
+    against them (an integer gradient, or a complex one for a real param, is a
+    TypeError naming the leaf); their shapes are not (a first stage may take
+    per-example gradients with a batch axis): each stateful stage checks the
+    shapes it receives, and ``apply_updates`` checks the result.
 
     >>> import optjax
     >>> tx = optjax.chain(optjax.clip_by_global_norm(1.0), optjax.scale(-0.1))
@@ -36,6 +41,8 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
                 f"chain of {len(transforms)} transforms got a state of {n} entries: "
                 "was it made by this chain's init?"
             )
+        if params is not None:
+            check_leaves(params, updates, "params", "the updates", shapes=False)
         new_state = []
         for t, s in zip(transforms, state):
             updates, s = call_update(t, updates, s, params, extra_args)
@@ -114,6 +121,8 @@ def partition(
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
         labels = resolve_labels(param_labels, ref, known)
+        if params is not None:
+            check_leaves(params, updates, "params", "the updates")
         out = jax.tree.map(lambda x: x, updates, is_leaf=is_none)
         new_inner = {}
         for k, t in transforms.items():

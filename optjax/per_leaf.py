@@ -20,7 +20,10 @@ For every optimizer alike, :func:`apply`
   update back to the gradient's dtype and each state leaf to its own dtype, so
   state dtypes never drift;
 * raises a ValueError naming the first differing path when the update tree does
-  not match the state or the params.
+  not match the state or the params, and, at trace time, a ValueError or
+  TypeError naming the leaf whose update has another shape than its param (or,
+  without params, its state) or a dtype that cannot update it
+  (integer, or complex for a real param): nothing is broadcast or truncated.
 
 ``leaf`` is made a ``jax.jit`` once, in the factory: all leaves of the same
 shapes and dtypes then share one trace (a 1000-leaf tree traces the rule once;
@@ -42,7 +45,16 @@ import jax.numpy as jnp
 
 from optjax import numerics
 from optjax.base import NO_PARAMS_MSG, PyTree
-from optjax.tree import full_mirroring, is_absent, is_none, tree_map_none, tree_structure_error, zeros_mirroring
+from optjax.tree import (
+    flatten_with_names,
+    full_mirroring,
+    is_absent,
+    is_none,
+    leaf_mismatch,
+    tree_map_none,
+    tree_structure_error,
+    zeros_mirroring,
+)
 
 
 def zeros(params: PyTree, dtype: Any = None) -> PyTree:
@@ -53,6 +65,14 @@ def zeros(params: PyTree, dtype: Any = None) -> PyTree:
 def full(params: PyTree, value: Any, dtype: Any = None) -> PyTree:
     """``value`` everywhere, shaped like each param, with its sharding."""
     return tree_map_none(lambda p: full_mirroring(p, value, dtype), params)
+
+
+def second_moments(params: PyTree, dtype: Any = None, value: Any = 0.0) -> PyTree:
+    """``value`` shaped like each param, for a running mean or sum of squares:
+    stored in at least float32 unless ``dtype`` says otherwise (a dtype, or
+    ``"param"`` for each param's own; see :func:`optjax.numerics.second_moment_dtype`)."""
+    return tree_map_none(
+        lambda p: full_mirroring(p, value, numerics.second_moment_dtype(p.dtype, dtype)), params)
 
 
 def copy(params: PyTree, dtype: Any = None) -> PyTree:
@@ -79,6 +99,14 @@ def flatten_like_state(
     return g_leaves, treedef
 
 
+def _check_leaves(updates: PyTree, g_leaves: list[Any], ref_leaves: list[Any], ref_name: str) -> None:
+    """Each update leaf has its reference leaf's shape and a dtype that can update it."""
+    for i, (g, ref) in enumerate(zip(g_leaves, ref_leaves)):
+        if leaf_mismatch("", ref, g, ref_name, "the update") is not None:
+            path = flatten_with_names(updates)[0][i]
+            raise leaf_mismatch(path, ref, g, ref_name, "the update")
+
+
 def _upcast(x: Any) -> Any:
     if x is None or not hasattr(x, "dtype"):
         return x
@@ -99,6 +127,7 @@ def apply(
     *,
     name: str = "this transform",
     needs_params: bool = False,
+    state_like_params: bool = True,
     **step_args: Any,
 ) -> tuple[PyTree, tuple[PyTree, ...]]:
     """``leaf`` on every leaf: ``(new updates, new state trees)``.
@@ -112,6 +141,10 @@ def apply(
       params: the params; required when ``needs_params``.
       name: names the transform in the error for missing params.
       needs_params: ``leaf`` reads the param.
+      state_like_params: the state trees have the params' shapes (the
+        default), so without params each update leaf is checked against the
+        first state tree that holds that leaf; False for a rule whose state is
+        reduced (per-row sums).
       **step_args: values shared by all leaves this step (the count, a
         learning rate, a PRNG key).
     """
@@ -121,13 +154,17 @@ def apply(
     reference = state[0] if state else (params if needs_params else updates)
     g_leaves, treedef = flatten_like_state(updates, reference)
     s_leaves = [treedef.flatten_up_to(s) for s in state]
-    if needs_params:
+    if params is not None:
         try:
             p_leaves = treedef.flatten_up_to(params)
         except (ValueError, TypeError):
             msg = tree_structure_error(updates, params, "the update tree", "params")
             raise ValueError(msg or "params do not match the update tree") from None
-    else:
+        _check_leaves(updates, g_leaves, p_leaves, "params")
+    elif state and state_like_params:
+        mirror = [next((x[i] for x in s_leaves if not is_absent(x[i])), None) for i in range(len(g_leaves))]
+        _check_leaves(updates, g_leaves, mirror, "the optimizer state")
+    if not needs_params:
         p_leaves = [None] * len(g_leaves)
 
     out_u = []

@@ -133,6 +133,79 @@ def check_same_structure(expected: PyTree, got: PyTree, expected_name: str, got_
         raise ValueError(msg)
 
 
+def _kind(dtype: Any) -> str:
+    dtype = jnp.dtype(dtype)
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        return "complex"
+    if jnp.issubdtype(dtype, jnp.floating):
+        return "real"
+    return "other"
+
+
+def leaf_mismatch(path: str, expected: Any, got: Any, expected_name: str, got_name: str,
+                  dtypes: bool = True, shapes: bool = True) -> Exception | None:
+    """The error for one update leaf ``got`` that cannot update ``expected``, or None.
+
+    ``got`` must have ``expected``'s shape exactly (no broadcasting); an update
+    for a floating leaf must be floating (an integer or bool update would be
+    truncated), and complex only if the leaf is complex (a real leaf would drop
+    the imaginary part). A float update of another width (float32 for a
+    bfloat16 param) is fine: it is cast. Leaves without a shape on either side
+    (None, MaskedNode, Python objects in a state) are not checked.
+    """
+    if is_absent(expected) or is_absent(got) or not hasattr(expected, "shape") or not hasattr(got, "shape"):
+        return None
+    if shapes and tuple(got.shape) != tuple(expected.shape):
+        return ValueError(
+            f"{got_name}: leaf '{path}' has shape {tuple(got.shape)} where {expected_name} has shape "
+            f"{tuple(expected.shape)} (the shapes must be equal; nothing is broadcast)"
+        )
+    if not dtypes or not hasattr(expected, "dtype") or not hasattr(got, "dtype"):
+        return None
+    e_kind = _kind(expected.dtype)
+    if e_kind == "other":
+        return None
+    g_kind = _kind(got.dtype)
+    if g_kind == "other" or (g_kind == "complex" and e_kind == "real"):
+        why = ("its imaginary part would be dropped" if g_kind == "complex"
+               else "it would be truncated to whole numbers")
+        need = "a real floating dtype" if e_kind == "real" else "a floating or complex dtype"
+        return TypeError(
+            f"{got_name}: leaf '{path}' has dtype {jnp.dtype(got.dtype).name} where {expected_name} has "
+            f"{jnp.dtype(expected.dtype).name}; an update for it needs {need} ({why})"
+        )
+    return None
+
+
+def check_leaves(expected: PyTree, got: PyTree, expected_name: str, got_name: str, *,
+                 dtypes: bool = True, shapes: bool = True) -> None:
+    """Check ``got`` against ``expected`` leaf by leaf: same structure, and (unless
+    turned off) same shapes and dtypes that can update it (see :func:`leaf_mismatch`).
+
+    The one trace-time check of an update tree against the params (or a state
+    that mirrors them): ``apply_updates``, ``update_and_apply``, ``masked``,
+    ``partition``, ``chain`` (dtypes only), :func:`optjax.per_leaf.apply` and
+    the moment updates of :mod:`optjax.tree_math` (shapes only) all call it. Raises ValueError (structure, shape) or
+    TypeError (dtype) naming the first bad leaf's path.
+
+    >>> import jax.numpy as jnp
+    >>> check_leaves({"w": jnp.ones((2, 3))}, {"w": jnp.ones(3)}, "params", "updates")
+    Traceback (most recent call last):
+    ...
+    ValueError: updates: leaf 'w' has shape (3,) where params has shape (2, 3) (the shapes must be equal; nothing is broadcast)
+    """
+    check_same_structure(expected, got, expected_name, got_name)
+    e_pairs, e_def = jax.tree_util.tree_flatten_with_path(expected, is_leaf=is_absent)
+    try:
+        g_leaves = e_def.flatten_up_to(got)
+    except (ValueError, TypeError):
+        return  # placeholders differ in kind only (MaskedNode vs a subtree): nothing to compare
+    for (keypath, e), g in zip(e_pairs, g_leaves):
+        err = leaf_mismatch(path_str(keypath), e, g, expected_name, got_name, dtypes, shapes)
+        if err is not None:
+            raise err
+
+
 def resolve_per_leaf(
     spec: Any,
     params: PyTree,

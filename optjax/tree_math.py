@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax.numerics import abs_sq as _abs_sq
-from optjax.tree import is_none
+from optjax.tree import check_leaves, is_none
 from optjax.tree import zeros_like  # noqa: F401  (optax.tree.zeros_like; one implementation)
 
 __all__ = [
@@ -155,7 +155,10 @@ def where(condition: Any, tree_x: Any, tree_y: Any) -> Any:
 
 
 def update_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLike, order: int) -> Any:
-    """``(1 - decay) * g**order + decay * m``: an exponential moving average of ``g**order``."""
+    """``(1 - decay) * g**order + decay * m``: an exponential moving average of ``g**order``.
+
+    ``updates`` must have the moments' shapes (a ValueError names the leaf; nothing is broadcast)."""
+    check_leaves(moments, updates, "the moments", "the updates", dtypes=False)
     return jax.tree.map(
         lambda g, t: (1 - decay) * (g**order) + decay * t if g is not None else None,
         updates, moments, is_leaf=is_none)
@@ -164,6 +167,7 @@ def update_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLike, order
 def update_infinity_moment(updates: Any, moments: Any, decay: jax.typing.ArrayLike,
                            eps: jax.typing.ArrayLike) -> Any:
     """``max(|g| + eps, decay * m)``: the infinity-norm moment of Adamax."""
+    check_leaves(moments, updates, "the moments", "the updates", dtypes=False)
     return jax.tree.map(
         lambda g, t: jnp.maximum(jnp.abs(g) + eps, decay * t) if g is not None else None,
         updates, moments, is_leaf=is_none)
@@ -179,6 +183,7 @@ def update_moment_per_elem_norm(updates: Any, moments: Any, decay: jax.typing.Ar
         if half.is_integer():
             half = int(half)
         return _abs_sq(g) ** half
+    check_leaves(moments, updates, "the moments", "the updates", dtypes=False)
     return jax.tree.map(
         lambda g, t: (1 - decay) * orderth_norm(g) + decay * t if g is not None else None,
         updates, moments, is_leaf=is_none)

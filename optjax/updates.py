@@ -10,20 +10,23 @@ import jax.numpy as jnp
 from jax import lax
 
 from optjax.base import GradientTransformation, OptState, Params, Updates, call_update
-from optjax.tree import check_same_structure, is_absent, is_none
+from optjax.tree import check_leaves, is_absent, is_none
 
 
 def apply_updates(params: Params, updates: Updates) -> Params:
     """``params + updates``, each result in its param's dtype.
 
     A None update leaves its param unchanged (a parameter without gradient);
-    a None param stays None. The trees must match (None counts as a leaf).
+    a None param stays None. The trees must match (None counts as a leaf), and
+    each update must have its param's shape (nothing is broadcast) and a dtype
+    that can update it: an integer update, or a complex one for a real param,
+    is a TypeError naming the leaf (see :func:`optjax.tree.check_leaves`).
 
     >>> import jax.numpy as jnp, optjax
     >>> optjax.apply_updates({"w": jnp.ones(2, jnp.bfloat16)}, {"w": jnp.full(2, 0.5)})["w"].dtype
     dtype(bfloat16)
     """
-    check_same_structure(params, updates, "params", "updates")
+    check_leaves(params, updates, "params", "updates")
 
     def add(p, u):
         if p is None or u is None:
@@ -108,6 +111,11 @@ def update_and_apply(
         updates, state = tx.update(grads, state, params, **extra_args)
         params = apply_updates(params, updates)
 
+    ``grads`` is checked against ``params`` first, for any ``tx`` (same
+    structure and shapes, floating dtypes: :func:`optjax.tree.check_leaves`);
+    a ``tx`` whose first stage takes per-example gradients (a leading batch
+    axis) is called as ``tx.update`` then :func:`apply_updates` instead.
+
     What it adds is an order for XLA. Some update rules read the *old* value of
     a state leaf that the same step overwrites (Lion: ``u = sign((1-b1) g + b1 m)``
     while ``m <- (1-b2) g + b2 m``). In a step that donates params and state, XLA
@@ -128,6 +136,7 @@ def update_and_apply(
     >>> p = {"w": jnp.ones(3)}
     >>> p, s = step(p, tx.init(p), {"w": jnp.ones(3)})
     """
+    check_leaves(params, grads, "params", "grads")
     updates, new_state = call_update(tx, grads, state, params, extra_args)
     new_params = apply_updates(params, updates)
     external = _optax_fields_read_by_update()

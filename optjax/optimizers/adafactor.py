@@ -99,7 +99,7 @@ def scale_by_adafactor(
             return None
         shape = list(p.shape)
         shape[d[1]] = 1 if torch_style else None  # torch keeps dims; optax drops them
-        return jnp.zeros([s for s in shape if s is not None], p.dtype)
+        return jnp.zeros([s for s in shape if s is not None], numerics.second_moment_dtype(p.dtype))
 
     def init_col(p):
         d = dims(p)
@@ -107,10 +107,10 @@ def scale_by_adafactor(
             return None
         shape = list(p.shape)
         shape[d[0]] = 1 if torch_style else None
-        return jnp.zeros([s for s in shape if s is not None], p.dtype)
+        return jnp.zeros([s for s in shape if s is not None], numerics.second_moment_dtype(p.dtype))
 
     def init_v(p):
-        return None if dims(p) is not None else zeros_mirroring(p)
+        return None if dims(p) is not None else zeros_mirroring(p, numerics.second_moment_dtype(p.dtype))
 
     def init_mu(p):
         return zeros_mirroring(p, dtype_momentum) if momentum is not None else None

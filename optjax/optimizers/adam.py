@@ -58,8 +58,11 @@ def scale_by_adam(
         to ``sqrt(v)``, folding the bias correction into the step (MXNet's
         Adam, torch's SparseAdam).
       eps_root: added inside the square root, >= 0.
-      mu_dtype, nu_dtype: storage dtypes of the moments (default: the param's).
-        The math always runs in at least float32.
+      mu_dtype, nu_dtype: storage dtypes of the moments. ``mu`` defaults to
+        the param's dtype, ``nu`` (and ``nu_max``) to at least float32 (bf16 and
+        f16 params get float32 ``nu``; ``nu_dtype="param"`` keeps the param's
+        dtype: see :func:`optjax.numerics.second_moment_dtype`). The math
+        always runs in at least float32.
       nesterov: Nesterov momentum on ``m_hat`` (optax's NAdam form).
       amsgrad: None; ``"raw"`` keeps the running max of the *uncorrected* ``v``
         (torch's ``amsgrad=True``); ``"corrected"`` the max of ``v_hat`` (optax's
@@ -103,8 +106,8 @@ def scale_by_adam(
         return ScaleByAdamState(
             count=numerics.zero_count(),
             mu=per_leaf.zeros(params, mu_dtype),
-            nu=per_leaf.zeros(params, nu_dtype),
-            nu_max=per_leaf.zeros(params, nu_dtype) if amsgrad else per_leaf.nothing(params),
+            nu=per_leaf.second_moments(params, nu_dtype),
+            nu_max=per_leaf.second_moments(params, nu_dtype) if amsgrad else per_leaf.nothing(params),
         )
 
     def update_fn(updates, state, params=None, **extra_args):

@@ -62,7 +62,8 @@ def scale_by_rms(
       eps_in_sqrt: where eps goes (see above).
       bias_correction: divide the moments by ``1 - decay**t`` (optax option).
       centered: subtract the squared mean gradient (torch/MXNet ``centered``).
-      nu_dtype, mu_dtype: storage dtypes of the running means.
+      nu_dtype, mu_dtype: storage dtypes of the running means (``nu``: at least
+        float32 by default, ``"param"`` for the param's dtype; ``mu``: the param's).
     """
     validation.unit_interval("decay", decay)
     validation.non_negative("eps", eps)
@@ -90,7 +91,7 @@ def scale_by_rms(
         return ScaleByRmsState(
             count=numerics.zero_count(),
             mu=per_leaf.zeros(params, mu_dtype) if centered else per_leaf.nothing(params),
-            nu=per_leaf.full(params, initial_scale, nu_dtype),
+            nu=per_leaf.second_moments(params, nu_dtype, initial_scale),
         )
 
     def update_fn(updates, state, params=None, **extra_args):
@@ -197,7 +198,7 @@ def scale_by_rss(
     def init_fn(params):
         return ScaleByRssState(
             count=numerics.zero_count(),
-            sum_of_squares=per_leaf.full(params, initial_accumulator_value, accumulator_dtype),
+            sum_of_squares=per_leaf.second_moments(params, accumulator_dtype, initial_accumulator_value),
         )
 
     def update_fn(updates, state, params=None, **extra_args):
@@ -266,8 +267,8 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6, *, accumulator_dtype:
     def init_fn(params):
         return ScaleByAdaDeltaState(
             count=numerics.zero_count(),
-            e_g=per_leaf.zeros(params, accumulator_dtype),
-            e_x=per_leaf.zeros(params, accumulator_dtype),
+            e_g=per_leaf.second_moments(params, accumulator_dtype),
+            e_x=per_leaf.second_moments(params, accumulator_dtype),
         )
 
     def update_fn(updates, state, params=None, **extra_args):
@@ -356,7 +357,7 @@ def scale_by_adamax(
         return ScaleByAdamaxState(
             count=numerics.zero_count(),
             mu=per_leaf.zeros(params, mu_dtype),
-            nu=per_leaf.zeros(params, nu_dtype),
+            nu=per_leaf.second_moments(params, nu_dtype),
         )
 
     def update_fn(updates, state, params=None, **extra_args):

@@ -72,7 +72,7 @@ def group_adagrad(
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
         _check_2d(updates)
-        updates, (h,) = per_leaf.apply(leaf, updates, (state.sum_of_squares,),
+        updates, (h,) = per_leaf.apply(leaf, updates, (state.sum_of_squares,), state_like_params=False,
                                        lr=value_at(learning_rate, state.count))
         return updates, GroupAdagradState(count=numerics.safe_increment(state.count), sum_of_squares=h)
 

@@ -80,7 +80,7 @@ class ScaleByLambMomentsState(NamedTuple):
     nu: Any
 
 
-def _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype):
+def _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype, nu_dtype):
     """``m / (sqrt(v) + eps)`` without bias correction (LAMB's ``bias_correction=False``)."""
 
     @jax.jit
@@ -92,7 +92,7 @@ def _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype):
 
     def init_fn(params):
         return ScaleByLambMomentsState(count=numerics.zero_count(), mu=per_leaf.zeros(params, mu_dtype),
-                                       nu=per_leaf.zeros(params, mu_dtype))
+                                       nu=per_leaf.second_moments(params, nu_dtype))
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
@@ -115,6 +115,7 @@ def lamb(
     lower_bound: float | None = None,
     upper_bound: float | None = None,
     mu_dtype: Any = None,
+    nu_dtype: Any = None,
 ) -> GradientTransformation:
     """LAMB: Adam's direction plus decoupled decay, scaled per layer by a trust ratio::
 
@@ -136,7 +137,9 @@ def lamb(
       weight_decay: decoupled decay ``>= 0`` inside the trust ratio.
       mask: which leaves decay (see :func:`optjax.add_decayed_weights`).
       bias_correction, lower_bound, upper_bound: MXNet's options.
-      mu_dtype: dtype of the moments.
+      mu_dtype: dtype of ``m`` (default: the param's).
+      nu_dtype: dtype of ``v`` (default: at least float32; ``"param"`` for the
+        param's dtype, see :func:`optjax.numerics.second_moment_dtype`).
 
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.lamb(1e-3)
@@ -149,14 +152,14 @@ def lamb(
     validation.non_negative("eps", eps)
     validation.non_negative("weight_decay", weight_decay)
     if bias_correction:
-        moments = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=mu_dtype)
+        moments = scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, nu_dtype=nu_dtype)
     else:
         # A concrete nonzero eps_root is an error; a traced one (inject_hyperparams'
         # update) was already checked at construction. ``if eps_root`` would fail
         # on the tracer.
         if concrete_nonzero(eps_root):
             raise ValueError("eps_root needs bias_correction=True")
-        moments = _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype)
+        moments = _scale_by_uncorrected_moments(b1, b2, eps, mu_dtype, nu_dtype)
     return chain(
         moments,
         add_decayed_weights(weight_decay, mask),

@@ -68,7 +68,7 @@ def scale_by_nadam(
         return ScaleByNadamState(
             count=numerics.zero_count(),
             mu=per_leaf.zeros(params, mu_dtype),
-            nu=per_leaf.zeros(params, nu_dtype),
+            nu=per_leaf.second_moments(params, nu_dtype),
             mu_product=jax.tree.map(lambda p: jnp.ones((), jnp.float32), params),
         )
 

@@ -80,7 +80,7 @@ def scale_by_radam(
         return ScaleByRAdamState(
             count=numerics.zero_count(),
             mu=per_leaf.zeros(params, mu_dtype),
-            nu=per_leaf.zeros(params, nu_dtype),
+            nu=per_leaf.second_moments(params, nu_dtype),
         )
 
     def update_fn(updates, state, params=None, **extra_args):

@@ -8,7 +8,7 @@ import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import partition
-from optjax.tree import check_same_structure, flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import check_leaves, check_same_structure, flatten_with_names, is_absent, is_none, resolve_per_leaf
 
 
 class MaskedState(NamedTuple):
@@ -46,6 +46,8 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
         ref = params if params is not None else updates
         m = _resolve_mask(mask, ref)
         check_same_structure(m, updates, "the mask", "the update tree")
+        if params is not None:  # masked-out leaves pass through unchecked by the inner transform
+            check_leaves(params, updates, "params", "the updates")
         sel_u = _select(updates, m)
         sel_p = None if params is None else _select(params, m)
         new_u, new_inner = call_update(inner, sel_u, state.inner_state, sel_p, extra_args)
