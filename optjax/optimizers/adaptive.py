@@ -64,6 +64,7 @@ def scale_by_rms(
       centered: subtract the squared mean gradient (torch/MXNet ``centered``).
       nu_dtype, mu_dtype: storage dtypes of the running means.
     """
+    validation.non_negative("initial_scale", initial_scale)
     validation.unit_interval("decay", decay)
     validation.non_negative("eps", eps)
 
