@@ -218,6 +218,12 @@ def value_at(value: ScalarOrSchedule, step: Any) -> Any:
     *before* this update increments it, so a schedule gives its value at 0 on
     the first update (optax's convention).
 
+    The value is not checked here (inside a step it is traced): a schedule
+    that gives NaN or a negative value at some step gives such updates at that
+    step. Factories check a schedule when they are built, at the steps
+    ``optjax.validation.SCHEDULE_PROBE_STEPS``; ``optjax.apply_if_finite``
+    skips a step whose update is not finite (docs/reliability.md).
+
     >>> import optjax
     >>> optjax.base.value_at(0.1, 5), float(optjax.base.value_at(lambda t: 0.1 / (t + 1), 1))
     (0.1, 0.05)

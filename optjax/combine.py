@@ -44,12 +44,31 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         if params is not None:
             check_leaves(params, updates, "params", "the updates", shapes=False)
         new_state = []
-        for t, s in zip(transforms, state):
-            updates, s = call_update(t, updates, s, params, extra_args)
+        for i, (t, s) in enumerate(zip(transforms, state)):
+            try:
+                out, s = call_update(t, updates, s, params, extra_args)
+            except (AttributeError, TypeError) as e:
+                _raise_if_foreign_state(t, s, params if params is not None else updates, i, e)
+                raise
+            updates = out
             new_state.append(s)
         return updates, tuple(new_state)
 
     return GradientTransformation(init_fn, update_fn)
+
+
+def _raise_if_foreign_state(t: GradientTransformation, state: Any, ref: Any, i: int, error: Exception) -> None:
+    """After ``error`` in stage ``i``: a TypeError naming the state type the stage's
+    init makes, when ``state`` is of another type (another optimizer's state)."""
+    try:
+        expected = jax.eval_shape(t.init, ref)
+    except Exception:  # noqa: BLE001 - the original error is the clearer one then
+        return
+    if type(expected) is not type(state):
+        raise TypeError(
+            f"chain stage {i} expected a state of type {type(expected).__name__} (made by its init), "
+            f"got {type(state).__name__}: was this state made by another optimizer's init?"
+        ) from error
 
 
 class PartitionState(NamedTuple):

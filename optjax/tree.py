@@ -66,9 +66,22 @@ def named_leaves(tree: PyTree) -> list[tuple[str, Any]]:
     return [(n, x) for n, x in zip(names, leaves) if x is not None]
 
 
+def check_pattern(pattern: Any, name: str = "pattern") -> None:
+    """Raise ``ValueError`` naming ``pattern`` unless it is a string whose
+    ``re:`` regular expression (if any) compiles."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"{name}: a path pattern must be a string, got {pattern!r}")
+    if pattern.startswith("re:"):
+        try:
+            re.compile(pattern[3:])
+        except re.error as e:
+            raise ValueError(f"{name}: pattern {pattern!r} is not a valid regular expression: {e}") from None
+
+
 def match(pattern: str, path: str) -> bool:
     """Whether ``pattern`` names ``path`` (see the module docstring)."""
     if pattern.startswith("re:"):
+        check_pattern(pattern)
         return re.match(pattern[3:], path) is not None
     if fnmatch.fnmatchcase(path, pattern):
         return True

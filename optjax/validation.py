@@ -1,7 +1,9 @@
 """Checks of hyperparameters at construction, with errors that name the argument.
 
 Only concrete values are checked: a traced value (inside ``inject_hyperparams``
-or ``jit``) or a schedule passes through, since it cannot be inspected.
+or ``jit``) passes through, since it cannot be inspected. A schedule is
+evaluated at :data:`SCHEDULE_PROBE_STEPS` when it can be evaluated outside a
+trace; its values at other steps are not checked (see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -11,6 +13,37 @@ from typing import Any
 
 import jax
 import numpy as np
+
+
+#: Steps at which a schedule given for a checked hyperparameter is evaluated
+#: at construction (a schedule that cannot be evaluated outside a trace is
+#: not checked).
+SCHEDULE_PROBE_STEPS = (0, 1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
+
+
+def scalar(name: str, value: Any, *, optional: bool = False) -> None:
+    """Raise ``TypeError`` unless ``value`` is a real number, a 0-d array or a schedule.
+
+    Strings, bools, complex numbers and (unless ``optional``) None are
+    rejected, and an array of any other shape is a ``ValueError``; both name
+    the argument. Traced values pass through.
+    """
+    if value is None:
+        if optional:
+            return
+        raise TypeError(f"{name} must be a number or a schedule, got None")
+    if isinstance(value, jax.core.Tracer) or (callable(value) and not isinstance(value, jax.Array)):
+        return
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a number or a schedule, got {type(value).__name__} {value!r}")
+    try:
+        arr = np.asarray(value)
+    except Exception as e:  # noqa: BLE001 - anything not array-like is rejected below
+        raise TypeError(f"{name} must be a number or a schedule, got {type(value).__name__}") from e
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise TypeError(f"{name} must be a real number or a schedule, got {type(value).__name__} {value!r}")
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
 
 
 def concrete_float(value: Any) -> float | None:
@@ -38,14 +71,30 @@ def check(
 ) -> None:
     """Raise ``ValueError`` if a concrete ``value`` is outside its range.
 
-    ``low``/``high`` are inclusive bounds unless ``low_open``/``high_open``.
-    Schedules are checked at step 0 when they can be evaluated concretely.
+    ``low``/``high`` are inclusive bounds unless ``low_open``/``high_open``;
+    NaN (and, with ``finite``, an infinity) is always out of range. A string,
+    a bool or an array that is not 0-d is a ``TypeError``/``ValueError`` (see
+    :func:`scalar`); None passes (an optional argument left out). A schedule is
+    checked at each of :data:`SCHEDULE_PROBE_STEPS` (NaN and the range; an
+    infinity there is allowed).
     """
+    scalar(name, value, optional=True)
     if callable(value) and not isinstance(value, jax.Array):
-        try:
-            value = value(0)
-        except Exception:  # noqa: BLE001 - a schedule that needs tracing is not checked
-            return
+        for step in SCHEDULE_PROBE_STEPS:
+            try:
+                at_step = value(step)
+            except Exception:  # noqa: BLE001 - a schedule that needs tracing is not checked
+                return
+            if isinstance(at_step, jax.core.Tracer):
+                return
+            # An infinity far out is allowed (a growing schedule overflows by
+            # step 10**6); NaN and out-of-range values are not.
+            _check_value(f"{name} (a schedule, at step {step})", at_step, low, high, low_open, high_open, False)
+        return
+    _check_value(name, value, low, high, low_open, high_open, finite)
+
+
+def _check_value(name, value, low, high, low_open, high_open, finite) -> None:
     v = concrete_float(value)
     if v is None:
         return
@@ -63,6 +112,26 @@ def check(
         else:
             rng = f"in {lo}, {hi}"
         raise ValueError(f"{name} must be {rng}, got {value!r}")
+
+
+def finite(**values: Any) -> None:
+    """Each named value, when given, is a finite real number: ``finite(eps=eps, b3=b3)``."""
+    for name, value in values.items():
+        check(name, value)
+
+
+def not_nan(**values: Any) -> None:
+    """Each named value, when given, is a real number that is not NaN (infinities
+    allowed: ``increase_factor=inf`` for a line search that always starts at its maximum)."""
+    for name, value in values.items():
+        check(name, value, finite=False)
+
+
+def learning_rate(value: Any, *, name: str = "learning_rate", optional: bool = False) -> None:
+    """The one check of a learning rate: a finite number >= 0 or a schedule whose
+    probed values are (None only when ``optional``)."""
+    scalar(name, value, optional=optional)
+    check(name, value, low=0.0)
 
 
 def non_negative(name: str, value: Any) -> None:

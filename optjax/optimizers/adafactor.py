@@ -72,6 +72,7 @@ def scale_by_adafactor(
     ``p <- p - u`` with ``u`` the result. See :func:`adafactor`."""
     validation.one_of("variant", variant, VARIANTS)
     validation.non_negative("decay_rate", decay_rate)
+    validation.non_negative("decay_offset", decay_offset)
     if eps is not None:
         validation.non_negative("eps", eps)
     validation.non_negative("min_scale", min_scale)
@@ -85,8 +86,7 @@ def scale_by_adafactor(
             raise ValueError("learning_rate is required with variant='torch'")
         if momentum is not None:
             raise ValueError("momentum is not part of torch's Adafactor (variant='torch')")
-    if learning_rate is not None:
-        validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate, optional=True)
 
     def dims(p):
         if torch_style:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Updates
 from optjax.combine import chain
 from optjax.numerics import safe_increment
@@ -47,6 +47,11 @@ def scale_by_adan(b1: float = 0.98, b2: float = 0.92, b3: float = 0.99, eps: flo
     Reference: Xie et al., `Adan: Adaptive Nesterov Momentum Algorithm for Faster
     Optimizing Deep Models <https://arxiv.org/abs/2208.06677>`_, 2022.
     """
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2)
+    validation.unit_interval("b3", b3)
+    validation.non_negative("eps", eps)
+    validation.non_negative("eps_root", eps_root)
 
     def init_fn(params):
         z = tree_math.zeros_like(params)

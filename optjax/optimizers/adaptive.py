@@ -65,6 +65,7 @@ def scale_by_rms(
       nu_dtype, mu_dtype: storage dtypes of the running means (``nu``: at least
         float32 by default, ``"param"`` for the param's dtype; ``mu``: the param's).
     """
+    validation.non_negative("initial_scale", initial_scale)
     validation.unit_interval("decay", decay)
     validation.non_negative("eps", eps)
 

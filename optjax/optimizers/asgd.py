@@ -47,7 +47,8 @@ def scale_by_asgd(
     ``eta`` starts at ``lr`` and ``mu`` at 1. A schedule ``lr`` is evaluated at
     ``t - 1`` when the next ``eta`` is computed.
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.non_negative("t0", t0)
+    validation.learning_rate(learning_rate)
     validation.non_negative("lambd", lambd)
     validation.non_negative("alpha", alpha)
 

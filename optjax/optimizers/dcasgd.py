@@ -55,7 +55,7 @@ def dcasgd(
     >>> p = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.non_negative("lamda", lamda)
     validation.non_negative("weight_decay", weight_decay)

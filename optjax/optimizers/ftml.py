@@ -55,6 +55,7 @@ def ftml(
     >>> p = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     """
+    validation.scalar("learning_rate", learning_rate)
     validation.positive("learning_rate", learning_rate)
     validation.unit_interval("b1", b1)
     validation.unit_interval("b2", b2)

@@ -53,6 +53,7 @@ def ftrl(
     >>> p = {"w": jnp.zeros(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     """
+    validation.scalar("learning_rate", learning_rate)
     validation.positive("learning_rate", learning_rate)
     validation.non_negative("l1", l1)
     validation.non_negative("beta", beta)

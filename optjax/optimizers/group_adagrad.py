@@ -50,7 +50,7 @@ def group_adagrad(
     >>> s.sum_of_squares["emb"].shape
     (3, 1)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.non_negative("eps", eps)
     validation.non_negative("initial_accumulator_value", initial_accumulator_value)
 

@@ -146,7 +146,7 @@ def lamb(
     >>> p = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.unit_interval("b1", b1)
     validation.unit_interval("b2", b2)
     validation.non_negative("eps", eps)

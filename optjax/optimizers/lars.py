@@ -128,7 +128,7 @@ def lars(
     >>> p = {"w": jnp.ones(2)}
     >>> u, s = tx.update({"w": jnp.ones(2)}, tx.init(p), p)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.non_negative("weight_decay", weight_decay)
     validation.non_negative("trust_coefficient", trust_coefficient)
     validation.non_negative("eps", eps)

@@ -18,7 +18,7 @@ from typing import Any, Callable, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, Params, ScalarOrSchedule, Updates, NO_PARAMS_MSG, identity, jit_once
 from optjax.combine import chain
 from optjax.numerics import safe_increment
@@ -189,6 +189,8 @@ def scale_by_backtracking_linesearch(
 
     Reference: Nocedal & Wright, Numerical Optimization, 2nd ed., 2006, Algorithm 3.1.
     """
+    validation.not_nan(slope_rtol=slope_rtol, decrease_factor=decrease_factor, increase_factor=increase_factor,
+                      max_learning_rate=max_learning_rate, atol=atol, rtol=rtol)
     del verbose
 
     def init_fn(params):

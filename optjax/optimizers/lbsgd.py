@@ -104,7 +104,8 @@ def lbsgd(
     >>> u["w"]   # first of two accumulation calls: no step
     Array([0., 0.], dtype=float32)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.positive("rescale_grad", rescale_grad)
+    validation.learning_rate(learning_rate)
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.non_negative("weight_decay", weight_decay)
     validation.one_of("warmup_strategy", warmup_strategy, WARMUP_STRATEGIES)

@@ -105,6 +105,7 @@ def sgd(
     >>> u["w"]
     Array([-0.1, -0.1], dtype=float32)
     """
+    validation.unit_interval("dampening", dampening, high_open=False)
     mom = (
         identity()
         if is_zero(momentum) and not nesterov

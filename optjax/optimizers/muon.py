@@ -161,6 +161,12 @@ def muon(
     """
     validation.one_of("non_matrix", non_matrix, NON_MATRIX)
     validation.non_negative("weight_decay", weight_decay)
+    # The fallback's arguments, named as the caller wrote them (AdamW's own
+    # checks would name them b1, b2, eps).
+    validation.unit_interval("adam_b1", adam_b1)
+    validation.unit_interval("adam_b2", adam_b2)
+    validation.non_negative("adam_eps", adam_eps)
+    validation.non_negative("adam_weight_decay", adam_weight_decay)
     mat = with_decay(scale_by_muon(momentum, nesterov, ns_coefficients, eps, ns_steps, adjust_lr_fn,
                                    ns_dtype=ns_dtype, mu_dtype=mu_dtype),
                      learning_rate, weight_decay, decoupled=True, keep_zero_decay=True)

@@ -62,7 +62,7 @@ def nag(
     >>> u["w"]
     Array([-0.19, -0.19], dtype=float32)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)

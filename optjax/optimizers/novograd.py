@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Updates, NO_PARAMS_MSG, jit_once
 from optjax.combine import chain
 from optjax.numerics import safe_increment
@@ -51,6 +51,11 @@ def scale_by_novograd(
     Reference: Ginsburg et al., `Stochastic Gradient Methods with Layer-wise Adaptive
     Moments for Training of Deep Networks <https://arxiv.org/abs/1905.11286>`_, 2019.
     """
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2, high_open=False)
+    validation.non_negative("eps", eps)
+    validation.non_negative("eps_root", eps_root)
+    validation.non_negative("weight_decay", weight_decay)
     mu_dtype = None if mu_dtype is None else jnp.dtype(mu_dtype)
 
     def init_fn(params):

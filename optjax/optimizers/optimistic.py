@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Updates
 from optjax.combine import chain
 from optjax.optimizers.adam import scale_by_adam
@@ -39,6 +39,7 @@ def scale_by_optimistic_gradient(alpha: float = 1.0, beta: float = 1.0) -> Gradi
     Reference: Daskalakis et al., `Training GANs with Optimism
     <https://arxiv.org/abs/1711.00141>`_, 2018.
     """
+    validation.finite(alpha=alpha, beta=beta)
 
     def init_fn(params):
         return ScaleByOptimisticGradientState(is_initial_step=jnp.array(True),
@@ -96,6 +97,8 @@ def optimistic_adam(learning_rate: float, optimism: Optional[float] = None, b1: 
     """Deprecated form of :func:`optimistic_adam_v2` (``alpha = learning_rate``,
     ``beta = optimism``, step 1), kept as optax has it; no schedules.
     """
+    validation.learning_rate(learning_rate)
+    validation.finite(optimism=optimism)
     warnings.warn("`optimistic_adam` is deprecated, please use `optimistic_adam_v2` instead.",
                   category=DeprecationWarning, stacklevel=2)
     if callable(learning_rate):

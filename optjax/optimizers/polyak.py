@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import EmptyState, GradientTransformation, ScalarOrSchedule, init_empty_state
 from optjax.combine import chain
 from optjax.optimizers.momentum import sgd
@@ -30,6 +30,9 @@ def scale_by_polyak(f_min: float = 0.0, max_learning_rate: float = 1.0, eps: flo
     Reference: Loizou et al., `Stochastic Polyak Step-size for SGD
     <https://arxiv.org/abs/2002.10542>`_, 2021.
     """
+    validation.finite(f_min=f_min)
+    validation.check("max_learning_rate", max_learning_rate, low=0.0, finite=False)
+    validation.non_negative("eps", eps)
     if variant not in POLYAK_VARIANTS:
         raise ValueError(f"variant must be one of {POLYAK_VARIANTS}, got {variant!r}")
 
@@ -59,5 +62,6 @@ def polyak_sgd(max_learning_rate: float = 1.0, scaling: ScalarOrSchedule = 1.0, 
         >>> float(u["w"][0])
         -1.0
     """
+    validation.learning_rate(scaling, name="scaling")
     return chain(sgd(learning_rate=scaling),
                  scale_by_polyak(max_learning_rate=max_learning_rate, f_min=f_min, eps=eps, variant=variant))

@@ -45,6 +45,7 @@ def scale_by_radam(
     ``r * m_hat * sqrt(1 - b2**t) / (sqrt(v) + eps)``); ``strict_threshold``
     tests ``rho_t > threshold`` (torch) instead of ``>=`` (optax).
     """
+    validation.non_negative("threshold", threshold)
     validation.unit_interval("b1", b1)
     validation.unit_interval("b2", b2)
     validation.non_negative("eps", eps)

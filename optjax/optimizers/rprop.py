@@ -58,7 +58,7 @@ def rprop(
     if callable(learning_rate):
         raise ValueError("learning_rate of rprop is the initial step size and must be a number, "
                          "not a schedule")
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.check("eta_minus", eta_minus, low=0.0, high=1.0, low_open=True, high_open=True)
     validation.check("eta_plus", eta_plus, low=1.0, low_open=True)
     validation.non_negative("min_step_size", min_step_size)

@@ -55,7 +55,7 @@ def sgld(
         )
     if isinstance(key, int):
         key = jax.random.key(key)
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 

@@ -40,7 +40,7 @@ def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> Gra
     >>> optjax.sign_sgd(0.1).update({"w": jnp.array([2., -3.])}, optjax.sign_sgd(0.1).init(None))[0]["w"]
     Array([-0.1,  0.1], dtype=float32)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.non_negative("weight_decay", weight_decay)
     no_wd = validation.is_static_zero(weight_decay)
 
@@ -94,7 +94,7 @@ def signum(
     >>> u["w"]
     Array([-0.1,  0.1], dtype=float32)
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.unit_interval("beta", beta)
     validation.non_negative("weight_decay", weight_decay)
     validation.non_negative("wd_lh", wd_lh)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, Updates
 from optjax.combine import chain
 from optjax.transforms import scale
@@ -48,6 +48,9 @@ def scale_by_sm3(b1: float = 0.9, b2: float = 1.0, eps: float = 1e-8) -> Gradien
     Reference: Anil et al., `Memory-Efficient Adaptive Optimization
     <https://arxiv.org/abs/1901.11150>`_, 2019.
     """
+    validation.unit_interval("b1", b1, high_open=False)
+    validation.unit_interval("b2", b2, high_open=False)
+    validation.non_negative("eps", eps)
 
     def init_fn(params):
         for p in jax.tree.leaves(params):
@@ -95,4 +98,6 @@ def sm3(learning_rate: float, momentum: float = 0.9) -> GradientTransformation:
         >>> round(float(u["w"][0, 0]), 4)
         -0.1
     """
+    validation.learning_rate(learning_rate)
+    validation.unit_interval("momentum", momentum, high_open=False)
     return chain(scale_by_sm3(momentum), scale(-learning_rate))

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import EmptyState, GradientTransformation, NO_PARAMS_MSG, ScalarOrSchedule
 from optjax.numerics import safe_increment
 from optjax.combine import chain
@@ -69,6 +69,7 @@ def fromage(learning_rate: ScalarOrSchedule, min_norm: float = 1e-6) -> Gradient
     Reference: Bernstein et al., `On the distance between two neural networks and the
     stability of learning <https://arxiv.org/abs/2002.03432>`_, 2020.
     """
+    validation.learning_rate(learning_rate)
     if not callable(learning_rate):
         mult = 1 / (1 + learning_rate**2) ** 0.5
         return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(learning_rate * mult),

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Updates
 from optjax.combine import chain
 from optjax.numerics import abs_sq, safe_increment
@@ -48,6 +48,11 @@ def scale_by_yogi(
     Reference: Zaheer et al., `Adaptive Methods for Nonconvex Optimization
     <https://papers.nips.cc/paper/2018/hash/90365351ccc7437a1309dc64e4db32a3-Abstract.html>`_, 2018.
     """
+    validation.unit_interval("b1", b1)
+    validation.unit_interval("b2", b2)
+    validation.non_negative("eps", eps)
+    validation.non_negative("eps_root", eps_root)
+    validation.non_negative("initial_accumulator_value", initial_accumulator_value)
 
     def init_fn(params):
         mu = tree_math.full_like(params, initial_accumulator_value)

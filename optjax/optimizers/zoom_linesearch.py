@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, Params, Updates, NO_PARAMS_MSG, jit_once
 from optjax.numerics import safe_increment
 from optjax.optimizers.lbfgs import _extract_fns_kwargs
@@ -83,6 +83,8 @@ def zoom_linesearch(max_linesearch_steps: int, max_stepsize: Optional[float] = N
                     approx_dec_rtol: Optional[float] = 1e-6, interval_threshold: float = 1e-5,
                     verbose: bool = False):
     """``(init_fn, step_fn, cond_fn)`` of the zoom line search (see the module docstring)."""
+    validation.not_nan(tol=tol, increase_factor=increase_factor, slope_rtol=slope_rtol, curv_rtol=curv_rtol,
+                      approx_dec_rtol=approx_dec_rtol, interval_threshold=interval_threshold, max_stepsize=max_stepsize)
     del verbose
 
     def on_line(value_and_grad_fn, params, stepsize, updates, fn_kwargs):
@@ -275,6 +277,9 @@ def scale_by_zoom_linesearch(
     Hager & Zhang, `A new conjugate gradient method with guaranteed descent and an efficient
     line search <https://doi.org/10.1137/030601880>`_, 2005.
     """
+    validation.not_nan(tol=tol, increase_factor=increase_factor, slope_rtol=slope_rtol, curv_rtol=curv_rtol,
+                      approx_dec_rtol=approx_dec_rtol, stepsize_precision=stepsize_precision,
+                      max_learning_rate=max_learning_rate)
     init_ls, step_ls, cond_ls = zoom_linesearch(
         max_linesearch_steps=max_linesearch_steps, max_stepsize=max_learning_rate, tol=tol,
         increase_factor=increase_factor, slope_rtol=slope_rtol, curv_rtol=curv_rtol,

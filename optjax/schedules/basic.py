@@ -60,6 +60,7 @@ def polynomial_schedule(
         >>> [round(float(s(t)), 4) for t in range(6)]
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
+    validation.finite(init_value=init_value, end_value=end_value, power=power)
     transition_steps = _core.check_steps("transition_steps", transition_steps, low=0)
     transition_begin = _core.check_steps("transition_begin", transition_begin, low=0)
     if transition_steps == 0:
@@ -118,6 +119,7 @@ def exponential_decay(
         >>> [float(s(t)) for t in (0, 2, 3, 6)]
         [1.0, 1.0, 0.5, 0.25]
     """
+    validation.finite(init_value=init_value, end_value=end_value)
     transition_steps = _core.check_steps("transition_steps", transition_steps, low=0)
     transition_begin = _core.check_steps("transition_begin", transition_begin, low=0)
     validation.check("decay_rate", decay_rate, low=0.0)
@@ -158,6 +160,7 @@ def inverse_time_decay(
         >>> [float(s(t)) for t in (0, 10, 30)]
         [1.0, 0.5, 0.25]
     """
+    validation.finite(init_value=init_value)
     decay_steps = _core.check_steps("decay_steps", decay_steps, low=1)
     validation.check("decay_rate", decay_rate, low=0.0)
 
@@ -186,6 +189,7 @@ def cosine_decay_schedule(
         >>> round(float(optjax.cosine_decay_schedule(1.0, 10)(5)), 6)
         0.5
     """
+    validation.finite(init_value=init_value, alpha=alpha)
     decay_steps = _core.check_steps("decay_steps", decay_steps, low=1)
     validation.check("exponent", exponent, low=0.0, low_open=True)
     end = alpha * init_value
@@ -215,6 +219,7 @@ def cosine_annealing_schedule(init_value: float, t_max: int, eta_min: float = 0.
         >>> [round(float(s(t)), 4) for t in (0, 4, 8)]
         [1.0, 0.0, 1.0]
     """
+    validation.finite(init_value=init_value, eta_min=eta_min)
     t_max = _core.check_steps("t_max", t_max, low=1)
 
     def schedule(step):
@@ -287,6 +292,8 @@ def interpolate_knots(
     With ``right_closed`` the segments are ``(knots[i], knots[i+1]]`` (torch
     ``OneCycleLR``'s convention). The engine of piecewise interpolation and one-cycle.
     """
+    for i, v in enumerate(values):
+        validation.check(f"values[{i}]", v)
     if interpolate_type not in _core.INTERPOLATORS:
         raise ValueError(
             f"interpolate_type must be one of ('linear', 'cosine'), got {interpolate_type!r}")
@@ -352,6 +359,8 @@ def warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps:
         >>> float(optjax.warmup_constant_schedule(0.0, 1.0, 4)(2))
         0.5
     """
+    validation.finite(init_value=init_value, peak_value=peak_value)
+    _core.check_int("warmup_steps", warmup_steps, low=0)
     return linear_schedule(init_value, peak_value, warmup_steps)
 
 
@@ -376,6 +385,7 @@ def warmup_cosine_decay_schedule(
         >>> [round(float(s(t)), 3) for t in (1, 2, 7, 12)]
         [0.5, 1.0, 0.5, 0.0]
     """
+    validation.finite(init_value=init_value, peak_value=peak_value, end_value=end_value)
     warmup_steps = _core.check_int("warmup_steps", warmup_steps, low=0)
     decay_steps = _core.check_int("decay_steps", decay_steps, low=warmup_steps + 1)
     alpha = 0.0 if peak_value == 0.0 else end_value / peak_value
@@ -406,6 +416,7 @@ def warmup_exponential_decay_schedule(
         >>> [float(s(t)) for t in (1, 2, 3)]
         [0.5, 1.0, 0.5]
     """
+    validation.finite(init_value=init_value, peak_value=peak_value)
     warmup_steps = _core.check_int("warmup_steps", warmup_steps, low=0)
     decay = exponential_decay(peak_value, transition_steps, decay_rate, transition_begin,
                               staircase, end_value)
@@ -457,6 +468,9 @@ def linear_onecycle_schedule(
         >>> round(float(s(30)), 6)
         1.0
     """
+    validation.finite(peak_value=peak_value)
+    validation.positive("div_factor", div_factor)
+    validation.positive("final_div_factor", final_div_factor)
     _core.check_int("transition_steps", transition_steps, low=1)
     validation.check("pct_start", pct_start, low=0.0, high=1.0)
     validation.check("pct_final", pct_final, low=pct_start, high=1.0)
@@ -485,6 +499,9 @@ def cosine_onecycle_schedule(
         >>> round(float(s(30)), 6)
         1.0
     """
+    validation.finite(peak_value=peak_value)
+    validation.positive("div_factor", div_factor)
+    validation.positive("final_div_factor", final_div_factor)
     _core.check_int("transition_steps", transition_steps, low=1)
     validation.check("pct_start", pct_start, low=0.0, high=1.0)
     return piecewise_interpolate_schedule(

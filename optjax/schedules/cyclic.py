@@ -31,6 +31,7 @@ def cosine_warm_restarts_schedule(
         >>> [round(float(s(t)), 3) for t in (0, 1, 3, 9)]
         [1.0, 0.75, 1.0, 1.0]
     """
+    validation.finite(init_value=init_value, eta_min=eta_min)
     t_0 = _core.check_int("t_0", t_0, low=1)
     t_mult = _core.check_int("t_mult", t_mult, low=1)
 
@@ -91,6 +92,7 @@ def cyclic_schedule(
         >>> [round(float(s(t)), 4) for t in range(5)]
         [0.01, 0.055, 0.1, 0.055, 0.01]
     """
+    validation.finite(base_value=base_value, max_value=max_value)
     up = _core.check_int("step_size_up", step_size_up, low=1)
     down = up if step_size_down is None else _core.check_int("step_size_down", step_size_down, low=1)
     validation.check("gamma", gamma, low=0.0, low_open=True)
@@ -149,6 +151,7 @@ def onecycle_schedule(
         >>> [round(float(s(t)), 4) for t in (0, 2, 9)]
         [0.04, 1.0, 0.0]
     """
+    validation.finite(max_value=max_value)
     n = _core.check_int("total_steps", total_steps, low=1)
     validation.check("pct_start", pct_start, low=0.0, high=1.0, low_open=True)
     validation.one_of("anneal_strategy", anneal_strategy, ("cos", "linear"))

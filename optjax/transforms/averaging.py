@@ -8,7 +8,7 @@ from typing import Any, NamedTuple, Optional
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, Params, Updates
 from optjax.numerics import safe_increment
 from optjax.tree import is_none
@@ -34,6 +34,7 @@ def ema(decay: float, debias: bool = True, accumulator_dtype: Optional[Any] = No
         >>> float(u["w"][0]), float(s.ema["w"][0])
         (2.0, 1.0)
     """
+    validation.unit_interval("decay", decay, high_open=False)
     acc_dtype = None if accumulator_dtype is None else jnp.dtype(accumulator_dtype)
 
     def init_fn(params):

@@ -5,6 +5,10 @@ numeric hyperparameter as a scalar in ``state.hyperparams`` (by name), so a
 jitted step reads it as data: changing it (MXNet's ``set_learning_rate``,
 torch's ``group['lr'] = x``) never recompiles. A schedule given for a
 hyperparameter is evaluated at the step count and its value stored.
+
+``set_hyperparams`` checks a new value with the factory's own checks (the
+factory is called again with it), so ``learning_rate=-5.0`` or ``b1=1.5`` is
+the same ``ValueError`` it is at construction, raised before anything changes.
 """
 
 from __future__ import annotations
@@ -15,9 +19,54 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from optjax import numerics
+from optjax import numerics, validation
 from optjax.base import GradientTransformation, PyTree, call_update, is_schedule, jit_once
+
+
+class _FactoryChecks:
+    """The factory's own argument checks, run on new hyperparameter values.
+
+    Kept as pytree metadata of :class:`Hyperparams` (it holds no arrays), so it
+    travels through ``jit`` with the state. Two states made by the same factory
+    have equal metadata, whatever their static arguments.
+    """
+
+    def __init__(self, factory: Callable[..., Any], static: dict):
+        self.factory = factory
+        self.static = static
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _FactoryChecks) and other.factory is self.factory
+
+    def __hash__(self) -> int:
+        return hash(id(self.factory))
+
+    def __call__(self, current: dict, new: dict) -> None:
+        self.factory(**self.static, **{**current, **new})
+
+
+class Hyperparams(dict):
+    """``InjectHyperparamsState.hyperparams``: a dict of the current values
+    that also remembers the factory's checks, for :func:`set_hyperparams`."""
+
+    def __init__(self, values: dict, checks: _FactoryChecks | None = None):
+        super().__init__(values)
+        self.checks = checks
+
+
+def _flatten_hyperparams(h: Hyperparams):
+    keys = tuple(sorted(h))
+    return [(jax.tree_util.DictKey(k), h[k]) for k in keys], (keys, h.checks)
+
+
+def _unflatten_hyperparams(aux, children) -> Hyperparams:
+    keys, checks = aux
+    return Hyperparams(dict(zip(keys, children)), checks)
+
+
+jax.tree_util.register_pytree_with_keys(Hyperparams, _flatten_hyperparams, _unflatten_hyperparams)
 
 
 class InjectHyperparamsState(NamedTuple):
@@ -90,15 +139,17 @@ def inject_hyperparams(
                 return hyperparam_dtype
             return numerics.hyperparam_dtype(params)
 
+        checks = _FactoryChecks(inner_factory, static)
+
         def init_fn(params):
             dt = dtype_for(params)
             hps = {k: jnp.asarray(v, dt) for k, v in numeric.items()}
             hps.update({k: jnp.asarray(s(0), dt) for k, s in schedules.items()})
             inner = inner_factory(**static, **hps)
-            return InjectHyperparamsState(numerics.zero_count(), hps, inner.init(params))
+            return InjectHyperparamsState(numerics.zero_count(), Hyperparams(hps, checks), inner.init(params))
 
         def update_fn(updates, state, params=None, **extra_args):
-            hps = dict(state.hyperparams)
+            hps = Hyperparams(state.hyperparams, checks)
             for k, s in schedules.items():
                 hps[k] = jnp.asarray(s(state.count), hps[k].dtype)
             inner = inner_factory(**static, **hps)
@@ -140,16 +191,35 @@ def set_hyperparams(state: PyTree, **values: Any) -> PyTree:
     """A copy of ``state`` with the named hyperparameters replaced, everywhere they occur.
 
     Values keep the stored dtype, so the jitted step sees the same types and
-    does not recompile. A name found nowhere is a KeyError.
+    does not recompile. Each new value is checked first, as the factory checks
+    it at construction (the factory is called again with the new values): a
+    string, an array that is not 0-d, NaN or a value out of range is an error
+    naming the hyperparameter, and ``state`` is left as it was. A traced value
+    (``set_hyperparams`` inside ``jit``) is not checked. A name found nowhere
+    is a KeyError.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> state = optjax.inject_hyperparams(optjax.adam)(1e-3).init({"w": jnp.ones(2)})
+    >>> optjax.set_hyperparams(state, b1=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: b1 must be in [0, 1), got 1.5
     """
+    for k, v in values.items():
+        validation.scalar(k, v)
     seen = set()
 
     def fn(s):
-        hps = dict(s.hyperparams)
-        for k, v in values.items():
-            if k in hps:
-                seen.add(k)
-                hps[k] = jnp.asarray(v, hps[k].dtype)
+        hps = Hyperparams(s.hyperparams, getattr(s.hyperparams, "checks", None))
+        new = {k: v for k, v in values.items() if k in hps}
+        for k, v in new.items():
+            if np.shape(v) != np.shape(hps[k]):
+                raise ValueError(f"{k} must have shape {np.shape(hps[k])} (as stored), got {np.shape(v)}")
+        if new and hps.checks is not None and not any(isinstance(v, jax.core.Tracer) for v in new.values()):
+            hps.checks(dict(hps), new)
+        for k, v in new.items():
+            seen.add(k)
+            hps[k] = jnp.asarray(v, hps[k].dtype)
         return s._replace(hyperparams=hps)
 
     new = _walk(state, fn)

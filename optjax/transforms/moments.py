@@ -8,7 +8,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, NO_PARAMS_MSG, OptState, Updates
 from optjax.numerics import abs_sq, safe_increment
 
@@ -50,6 +50,9 @@ def scale_by_stddev(decay: float = 0.9, eps: float = 1e-8, initial_scale: float 
     Reference: Graves, `Generating Sequences With Recurrent Neural Networks
     <https://arxiv.org/abs/1308.0850>`_, 2013.
     """
+    validation.unit_interval("decay", decay)
+    validation.non_negative("eps", eps)
+    validation.non_negative("initial_scale", initial_scale)
 
     def init_fn(params):
         mu = tree_math.zeros_like(params)
@@ -107,6 +110,9 @@ def scale_by_distance_over_gradients(reps_rel: float = 1e-6, eps: float = 1e-8, 
     Reference: Ivgi et al., `DoG is SGD's Best Friend
     <https://arxiv.org/abs/2302.12022>`_, 2023.
     """
+    validation.non_negative("reps_rel", reps_rel)
+    validation.non_negative("eps", eps)
+    validation.finite(global_scale=global_scale)
 
     def l2(x, y=0.0):
         return jnp.sqrt(jnp.square(x - y).sum())

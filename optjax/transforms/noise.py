@@ -7,7 +7,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation
 from optjax.numerics import safe_increment
 
@@ -45,6 +45,8 @@ def add_noise(eta: float, gamma: float, key: jax.Array | int | None = None, *,
     Reference: Neelakantan et al., `Adding Gradient Noise Improves Learning for Very
     Deep Networks <https://arxiv.org/abs/1511.06807>`_, 2015.
     """
+    validation.non_negative("eta", eta)
+    validation.finite(gamma=gamma)
     if seed is not None:
         if key is not None:
             raise ValueError("add_noise: pass only one of key and seed")

@@ -9,7 +9,7 @@ from typing import Optional, Union
 import jax
 import jax.numpy as jnp
 
-from optjax import tree_math
+from optjax import tree_math, validation
 from optjax.base import GradientTransformation, NO_PARAMS_MSG, init_empty_state
 from optjax.numerics import abs_sq as _abs_sq, safe_norm, safe_root_mean_squares  # noqa: F401  (re-exported)
 
@@ -88,6 +88,7 @@ def clip_by_block_rms(threshold: float) -> GradientTransformation:
         >>> u["w"].tolist()
         [1.0, 1.0]
     """
+    validation.non_negative("threshold", threshold)
 
     def update_fn(updates, state, params=None):
         del params
@@ -188,6 +189,8 @@ def normalize_by_update_norm(scale_factor: float = 1.0, eps: float = 1e-6) -> Gr
         >>> u["w"].tolist()
         [0.6000000238418579, 0.800000011920929]
     """
+    validation.finite(scale_factor=scale_factor)
+    validation.non_negative("eps", eps)
 
     def update_fn(updates, state, params=None):
         del params
@@ -208,6 +211,7 @@ def scale_by_param_block_norm(min_scale: float = 1e-3) -> GradientTransformation
         >>> u["w"].tolist()
         [5.0, 5.0]
     """
+    validation.non_negative("min_scale", min_scale)
 
     def update_fn(updates, state, params=None):
         if params is None:
@@ -228,6 +232,7 @@ def scale_by_param_block_rms(min_scale: float = 1e-3) -> GradientTransformation:
         >>> u["w"].tolist()
         [2.0, 2.0]
     """
+    validation.non_negative("min_scale", min_scale)
 
     def update_fn(updates, state, params=None):
         if params is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import jax
@@ -9,7 +10,7 @@ import jax.numpy as jnp
 
 from optjax import numerics, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Schedule, init_empty_state, is_schedule, value_at
-from optjax.tree import resolve_per_leaf, tree_map_none
+from optjax.tree import check_pattern, resolve_per_leaf, tree_map_none
 
 
 def _mul(u: jax.Array, s: Any) -> jax.Array:
@@ -60,9 +61,11 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule, *, flip_sign: bool =
     """``u <- -lr * u`` (``+lr`` with ``flip_sign=False``); ``lr`` a float or a schedule.
 
     A schedule is evaluated at 0 on the first update, 1 on the second, ...
-    A negative or non-finite constant learning rate is a ValueError.
+    A negative or non-finite learning rate (a constant, or a schedule at the
+    steps :data:`optjax.validation.SCHEDULE_PROBE_STEPS`) is a ValueError; a
+    string or None a TypeError.
     """
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     sign = -1.0 if flip_sign else 1.0
     if is_schedule(learning_rate):
         return scale_by_schedule(lambda count: sign * value_at(learning_rate, count))
@@ -76,13 +79,19 @@ def lr_mult(multipliers: Any) -> GradientTransformation:
     ``f(params) -> such a tree``, or a mapping from path patterns to floats
     (first match wins; unmatched leaves get 1.0). Place it anywhere after the
     optimizer's own scaling, e.g. ``chain(adam(1e-3), lr_mult({"head/*": 10.0}))``.
-    A negative or non-finite multiplier is a ValueError naming the parameter.
+    A negative or non-finite multiplier is a ValueError naming the parameter;
+    a ``re:`` pattern that does not compile is a ValueError naming the pattern,
+    at construction.
 
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.lr_mult({"*bias": 2.0})
     >>> tx.update({"w": jnp.ones(1), "bias": jnp.ones(1)}, tx.init(None))[0]["bias"]
     Array([2.], dtype=float32)
     """
+    if isinstance(multipliers, Mapping):
+        for pattern in multipliers:
+            if isinstance(pattern, str) and pattern.startswith("re:"):
+                check_pattern(pattern, "lr_mult")
 
     def check(name, v):
         validation.non_negative(f"lr_mult for '{name}'", v)

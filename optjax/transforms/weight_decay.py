@@ -40,8 +40,7 @@ def _resolve_mult(mult: Any, params: PyTree) -> PyTree | None:
 
 def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
     validation.non_negative("weight_decay", weight_decay)
-    if lr is not None:
-        validation.non_negative("learning_rate", lr)
+    validation.learning_rate(lr, optional=True)
     scheduled = is_schedule(weight_decay) or is_schedule(lr)
 
     def init_fn(params):

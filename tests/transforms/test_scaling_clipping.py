@@ -88,3 +88,8 @@ def test_error_names_argument():
         optjax.sgd(-1.0)
     with pytest.raises(ValueError, match="b2"):
         optjax.adam(b2=-0.1)
+
+
+def test_lr_mult_bad_regex_is_a_value_error_naming_the_pattern():
+    with pytest.raises(ValueError, match=r"lr_mult: pattern 're:head\(' is not a valid regular expression"):
+        optjax.lr_mult({"re:head(": 2.0})

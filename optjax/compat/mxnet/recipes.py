@@ -87,7 +87,7 @@ def _decay(wd: Any) -> GradientTransformation:
 
 
 def _check_common(learning_rate, wd, rescale_grad, clip_gradient):
-    validation.non_negative("learning_rate", learning_rate)
+    validation.learning_rate(learning_rate)
     validation.non_negative("wd", wd)
     validation.check("rescale_grad", rescale_grad)
     if clip_gradient is not None and not isinstance(clip_gradient, (int, float)):

@@ -157,18 +157,46 @@ def loads(data: bytes, optimizer_base):
         meta = json.loads(str(z["__meta__"][()]))
     except Exception as e:  # noqa: BLE001
         raise ValueError("not a states file written by the shim's get_states") from e
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"unknown states format {meta.get('format')!r}")
-    out = {e["index"]: _rebuild(e["state"], z) for e in meta["states"]}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ValueError(f"unknown states format {got!r}")
+    try:
+        return _from_meta(meta, z, optimizer_base)
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        # A file edited by hand, or truncated: one clear error before anything is set.
+        raise ValueError(f"malformed states metadata ({type(e).__name__}: {e}); was this file "
+                         "written by get_states/save_states and left unedited?") from e
+
+
+# Optimizer attributes that are plain numbers (checked on load, so an edited
+# file fails here rather than inside the first update).
+_NUMERIC_ATTRS = ("lr", "wd", "rescale_grad", "num_update", "begin_num_update", "momentum",
+                  "beta1", "beta2", "epsilon")
+
+
+def _from_meta(meta: dict, z, optimizer_base):
+    out = {}
+    for e in meta["states"]:
+        if not isinstance(e["index"], (int, str)):
+            raise TypeError(f"state index must be int or str, got {e['index']!r}")
+        out[e["index"]] = _rebuild(e["state"], z)
     opt = None
     if "optimizer" in meta:
         classes = _subclasses(optimizer_base)
         name = meta["optimizer"]["class"]
-        if name not in classes:
+        if not isinstance(name, str) or name not in classes:
             raise ValueError(f"states file names an unknown optimizer class {name!r}")
         cls = classes[name]
         opt = cls.__new__(cls)
-        opt.__dict__.update({k: _dec(v) for k, v in meta["optimizer"]["attrs"].items()})
+        attrs = {k: _dec(v) for k, v in meta["optimizer"]["attrs"].items()}
+        for k in ("_all_index_update_counts", "lr_mult", "wd_mult", "idx2name"):
+            if k in attrs and not isinstance(attrs[k], dict):
+                raise TypeError(f"optimizer attribute {k} must be a dict, got {type(attrs[k]).__name__}")
+        for k in _NUMERIC_ATTRS:
+            v = attrs.get(k)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise TypeError(f"optimizer attribute {k} must be a number, got {v!r}")
+        opt.__dict__.update(attrs)
         opt.param_dict = {}
         opt.sym_info = ()
         opt._index_update_count = opt._all_index_update_counts.setdefault(0, {})
