@@ -9,7 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import flatten_with_names, is_absent, is_none, is_params_placeholder, resolve_per_leaf
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -59,7 +59,8 @@ def _mask_tree(tree: PyTree, labels: PyTree, label: Hashable) -> PyTree:
 
 
 def resolve_labels(labels: Any, params: PyTree, known: set) -> PyTree:
-    """A tree of group labels from a tree, a callable, or a pattern mapping.
+    """A tree of group labels from a tree (or a prefix of the params), a callable, or
+    a pattern mapping.
 
     With a pattern mapping (``{"*/bias": "no_decay", "*": "default"}``), each
     leaf gets the label of the first matching pattern; a leaf no pattern
@@ -90,7 +91,8 @@ def partition(
     Args:
       transforms: ``{label: transform}``, one per group, each with its own
         hyperparameters.
-      param_labels: a label per leaf: a pytree like the params, a callable
+      param_labels: a label per leaf: a pytree like the params or a prefix of it
+        (``("generator", "discriminator")`` over a pair of subtrees), a function
         ``f(params) -> that pytree``, or a mapping from path patterns to labels
         (first match wins; see :mod:`optjax.tree`).
 
@@ -106,6 +108,8 @@ def partition(
     known = set(transforms)
 
     def init_fn(params):
+        if is_params_placeholder(params):  # tree.map_params looking for the params' copies
+            return PartitionState({k: t.init(params) for k, t in transforms.items()})
         labels = resolve_labels(param_labels, params, known)
         return PartitionState(
             {k: t.init(_mask_tree(params, labels, k)) for k, t in transforms.items()}

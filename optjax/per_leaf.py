@@ -41,8 +41,10 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics
-from optjax.base import NO_PARAMS_MSG, PyTree
-from optjax.tree import full_mirroring, is_absent, is_none, tree_map_none, tree_structure_error, zeros_mirroring
+from optjax.base import NO_PARAMS_MSG, MaskedNode, PyTree
+from optjax.tree import (
+    full_mirroring, is_absent, is_none, state_dtype, tree_map_none, tree_structure_error, zeros_mirroring,
+)
 
 
 def zeros(params: PyTree, dtype: Any = None) -> PyTree:
@@ -58,7 +60,7 @@ def full(params: PyTree, value: Any, dtype: Any = None) -> PyTree:
 def copy(params: PyTree, dtype: Any = None) -> PyTree:
     """A copy of each param (in ``dtype`` if given): new buffers, so a step may
     donate params and state together."""
-    return tree_map_none(lambda p: jnp.array(p, dtype if dtype is not None else p.dtype, copy=True), params)
+    return tree_map_none(lambda p: jnp.array(p, state_dtype(p, dtype), copy=True), params)
 
 
 def nothing(params: PyTree) -> PyTree:
@@ -80,7 +82,11 @@ def flatten_like_state(
 
 
 def _upcast(x: Any) -> Any:
-    if x is None or not hasattr(x, "dtype"):
+    if x is None or isinstance(x, MaskedNode):
+        return x
+    if isinstance(x, (bool, int, float, complex)):  # a Python number leaf: the float rule
+        return jnp.asarray(x, state_dtype(x) if not isinstance(x, complex) else jnp.result_type(complex))
+    if not hasattr(x, "dtype"):
         return x
     return x.astype(numerics.compute_dtype(x.dtype))
 

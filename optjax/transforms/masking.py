@@ -8,7 +8,9 @@ import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import partition
-from optjax.tree import check_same_structure, flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import (
+    check_same_structure, flatten_with_names, is_absent, is_none, is_params_placeholder, resolve_per_leaf,
+)
 
 
 class MaskedState(NamedTuple):
@@ -17,8 +19,8 @@ class MaskedState(NamedTuple):
     inner_state: Any
 
 
-def _resolve_mask(mask: Any, params: PyTree) -> PyTree:
-    return resolve_per_leaf(mask, params, name="mask", default=False)
+def _resolve_mask(mask: Any, params: PyTree, patterns: bool = True) -> PyTree:
+    return resolve_per_leaf(mask, params, name="mask", default=False, patterns=patterns)
 
 
 def _select(tree: PyTree, mask: PyTree) -> PyTree:
@@ -28,8 +30,10 @@ def _select(tree: PyTree, mask: PyTree) -> PyTree:
 def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
     """Apply ``inner`` to the leaves where ``mask`` is True; pass the others through.
 
-    ``mask`` is a pytree of bools like the params, a callable ``f(params)`` giving
-    one, or a mapping from path patterns to bools (unmatched leaves False).
+    ``mask`` is a pytree of bools like the params or a prefix of it (``{"encoder":
+    False, "head": True}``), a function ``f(params)`` giving one, or a mapping from
+    path patterns to bools (unmatched leaves False). A pytree that is itself callable
+    (an equinox Module of bools) is used as a tree, not called, as in optax.
     The inner state covers the masked-in leaves only.
 
     >>> import jax.numpy as jnp, optjax
@@ -39,6 +43,8 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
     """
 
     def init_fn(params):
+        if is_params_placeholder(params):  # tree.map_params looking for the params' copies
+            return MaskedState(inner.init(params))
         m = _resolve_mask(mask, params)
         return MaskedState(inner.init(_select(params, m)))
 
@@ -84,7 +90,8 @@ def _align_to_params(updates: PyTree, params: PyTree, frozen: PyTree) -> PyTree:
     return p_def.unflatten(out)
 
 
-def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTransformation:
+def freeze(mask: Any, inner: GradientTransformation | None = None, *,
+           patterns: bool = True) -> GradientTransformation:
     """Fix the parameters where ``mask`` is True: their updates are zero.
 
     ``freeze(mask)`` alone zeroes the masked updates (optax's ``freeze``), for
@@ -94,6 +101,8 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
     variance, which the optimizer must never touch. Their gradient may be None
     or missing from the update tree (the result then has the params' structure,
     with None for those leaves, which :func:`apply_updates` leaves unchanged).
+    ``mask`` is read as in :func:`masked`; ``patterns=False`` reads a mapping as a
+    tree only, so a mask missing a key is an error (optax's ``selective_transform``).
 
     >>> import jax.numpy as jnp, optjax
     >>> params = {"w": jnp.ones(2), "bn": {"moving_mean": jnp.zeros(2)}}
@@ -105,14 +114,14 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
         return masked(set_to_zero(), mask)
 
     def labels(params):
-        m = _resolve_mask(mask, params)
+        m = _resolve_mask(mask, params, patterns)
         return jax.tree.map(lambda k: "frozen" if bool(k) else "trainable", m)
 
     part = partition({"trainable": inner, "frozen": set_to_zero()}, labels)
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is not None:
-            updates = _align_to_params(updates, params, _resolve_mask(mask, params))
+            updates = _align_to_params(updates, params, _resolve_mask(mask, params, patterns))
         updates, state = part.update(updates, state, params, **extra_args)
         return updates, state
 
@@ -120,5 +129,7 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
 
 
 def selective_transform(optimizer: GradientTransformation, freeze_mask: Any) -> GradientTransformation:
-    """optax's name for ``freeze(freeze_mask, optimizer)``."""
-    return freeze(freeze_mask, optimizer)
+    """optax's name for ``freeze(freeze_mask, optimizer)``, with optax's masks: a tree
+    of bools like the params or a prefix of it (a mapping missing a key is an error,
+    not a pattern mapping)."""
+    return freeze(freeze_mask, optimizer, patterns=False)
