@@ -45,8 +45,15 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
     return GradientTransformation(init_fn, update_fn)
 
 
+class MaskedState(NamedTuple):
+    """The inner transform's state, over the masked-in leaves only (optax's layout)."""
+
+    inner_state: Any
+
+
 class PartitionState(NamedTuple):
-    """One inner state per group label."""
+    """One state per group label: ``inner_states[label]`` is a :class:`MaskedState`
+    around that group's transform state, as in optax (so optax checkpoints restore)."""
 
     inner_states: dict
 
@@ -109,10 +116,10 @@ def partition(
 
     def init_fn(params):
         if is_params_placeholder(params):  # tree.map_params looking for the params' copies
-            return PartitionState({k: t.init(params) for k, t in transforms.items()})
+            return PartitionState({k: MaskedState(t.init(params)) for k, t in transforms.items()})
         labels = resolve_labels(param_labels, params, known)
         return PartitionState(
-            {k: t.init(_mask_tree(params, labels, k)) for k, t in transforms.items()}
+            {k: MaskedState(t.init(_mask_tree(params, labels, k))) for k, t in transforms.items()}
         )
 
     def update_fn(updates, state, params=None, **extra_args):
@@ -123,7 +130,8 @@ def partition(
         for k, t in transforms.items():
             masked_u = _mask_tree(updates, labels, k)
             masked_p = None if params is None else _mask_tree(params, labels, k)
-            u, new_inner[k] = call_update(t, masked_u, state.inner_states[k], masked_p, extra_args)
+            u, inner = call_update(t, masked_u, state.inner_states[k].inner_state, masked_p, extra_args)
+            new_inner[k] = MaskedState(inner)
             out = jax.tree.map(
                 lambda o, n, lab: n if lab == k else o, out, u, labels,
                 is_leaf=is_absent,

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
-from optjax.combine import partition
+from optjax.combine import MaskedState, partition
 from optjax.tree import (
     check_same_structure, flatten_with_names, is_absent, is_none, is_params_placeholder, resolve_per_leaf,
 )
-
-
-class MaskedState(NamedTuple):
-    """The inner transform's state, over the masked-in leaves only."""
-
-    inner_state: Any
 
 
 def _resolve_mask(mask: Any, params: PyTree, patterns: bool = True) -> PyTree:

@@ -211,3 +211,18 @@ def test_python_scalar_params_as_optax():
     got = optjax.adam(0.1).update({"a": 1, "b": 2}, optjax.adam(0.1).init({"a": 1, "b": 2}))[0]
     want = optax.adam(0.1).update({"a": 1, "b": 2}, optax.adam(0.1).init({"a": 1, "b": 2}))[0]
     np.testing.assert_allclose([got["a"], got["b"]], [want["a"], want["b"]], rtol=1e-4)
+
+
+def test_partition_and_masked_state_layout_is_optax():
+    import optax
+
+    def paths(state):
+        return [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(state)[0]]
+
+    # leaf paths (what a checkpoint holds) and the wrapper types; ema's own state is optax's
+    for make in (lambda lib: lib.partition({"x": lib.ema(0.9), "y": lib.set_to_zero()},
+                                           {"a": "x", "b": "y"}),
+                 lambda lib: lib.masked(lib.ema(0.9), {"a": True, "b": False})):
+        ours, theirs = make(optjax).init(nested()), make(optax).init(nested())
+        assert paths(ours) == paths(theirs)
+        assert type(ours).__name__ == type(theirs).__name__
