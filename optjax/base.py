@@ -54,8 +54,11 @@ def _optax_extra_args_class() -> type | None:
     """
     try:
         from optax._src.base import GradientTransformationExtraArgs
-    except ImportError:
+    except Exception:  # noqa: BLE001 - not installed, or an optax that cannot import here
         return None
+    if not (isinstance(GradientTransformationExtraArgs, type) and issubclass(GradientTransformationExtraArgs, tuple)
+            and getattr(GradientTransformationExtraArgs, "_fields", None) == ("init", "update")):
+        return None  # an optax whose class is not the (init, update) NamedTuple this relies on
     return GradientTransformationExtraArgs
 
 
