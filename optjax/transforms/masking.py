@@ -9,7 +9,8 @@ import jax
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
 from optjax.combine import MaskedState, partition
 from optjax.tree import (
-    check_same_structure, flatten_with_names, is_absent, is_none, is_params_placeholder, resolve_per_leaf,
+    broadcast_prefix, check_same_structure, flatten_with_names, is_called_spec, is_none, is_params_placeholder,
+    resolve_per_leaf,
 )
 
 
@@ -17,8 +18,20 @@ def _resolve_mask(mask: Any, params: PyTree, patterns: bool = True) -> PyTree:
     return resolve_per_leaf(mask, params, name="mask", default=False, patterns=patterns)
 
 
-def _select(tree: PyTree, mask: PyTree) -> PyTree:
-    return jax.tree.map(lambda x, m: x if bool(m) else MaskedNode(), tree, mask, is_leaf=is_none)
+def _layout(mask: Any, params: PyTree, per_leaf: PyTree) -> PyTree:
+    """The mask to cut the trees with: the user's own tree where it is a prefix of the
+    params (one MaskedNode then stands for a masked-out subtree, optax's state layout),
+    else the per-leaf mask (path patterns)."""
+    spec = mask(params) if is_called_spec(mask) else mask
+    return spec if broadcast_prefix(spec, params) is not None else per_leaf
+
+
+def _cut(tree: PyTree, layout: PyTree) -> PyTree:
+    return jax.tree.map(lambda k, sub: sub if bool(k) else MaskedNode(), layout, tree, is_leaf=is_none)
+
+
+def _merge(layout: PyTree, new: PyTree, old: PyTree) -> PyTree:
+    return jax.tree.map(lambda k, n, u: n if bool(k) else u, layout, new, old, is_leaf=is_none)
 
 
 def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
@@ -39,21 +52,17 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
     def init_fn(params):
         if is_params_placeholder(params):  # tree.map_params looking for the params' copies
             return MaskedState(inner.init(params))
-        m = _resolve_mask(mask, params)
-        return MaskedState(inner.init(_select(params, m)))
+        layout = _layout(mask, params, _resolve_mask(mask, params))
+        return MaskedState(inner.init(_cut(params, layout)))
 
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
         m = _resolve_mask(mask, ref)
         check_same_structure(m, updates, "the mask", "the update tree")
-        sel_u = _select(updates, m)
-        sel_p = None if params is None else _select(params, m)
-        new_u, new_inner = call_update(inner, sel_u, state.inner_state, sel_p, extra_args)
-        out = jax.tree.map(
-            lambda u, n, k: n if bool(k) else u, updates, new_u, m,
-            is_leaf=is_absent,
-        )
-        return out, MaskedState(new_inner)
+        layout = _layout(mask, ref, m)
+        sel_p = None if params is None else _cut(params, layout)
+        new_u, new_inner = call_update(inner, _cut(updates, layout), state.inner_state, sel_p, extra_args)
+        return _merge(layout, new_u, updates), MaskedState(new_inner)
 
     return GradientTransformation(init_fn, update_fn)
 
