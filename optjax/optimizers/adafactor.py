@@ -248,9 +248,8 @@ def scale_by_factored_rms(
         return g * row_scale * col_scale, (v_row, v_col, v)
 
     def init_fn(params):
-        parts = tree_map_none(init_leaf, params)
-        pick = lambda i: jax.tree.map(lambda t: t[i], parts, is_leaf=lambda x: isinstance(x, tuple))  # noqa: E731
-        return FactoredRmsState(numerics.zero_count(), pick(0), pick(1), pick(2))
+        field = lambda i: tree_map_none(lambda p: init_leaf(p)[i], params)  # noqa: E731
+        return FactoredRmsState(numerics.zero_count(), field(0), field(1), field(2))
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args

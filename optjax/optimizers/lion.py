@@ -39,8 +39,6 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None, *,
     """
     validation.unit_interval("b1", b1, high_open=False)
     validation.unit_interval("b2", b2, high_open=False)
-    if mode not in _LION_MODES:
-        raise ValueError(f"scale_by_lion: mode must be one of {list(_LION_MODES)}, got {mode!r}")
 
     def squash(x):
         if mode == "smooth":
@@ -60,6 +58,8 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None, *,
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
+        if mode not in _LION_MODES:  # raised where optax raises it: at the update, before any state changes
+            raise ValueError(f"scale_by_lion: mode must be one of {list(_LION_MODES)}, got {mode!r}")
         updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,))
         return updates, ScaleByLionState(count=numerics.safe_increment(state.count), mu=mu)
 

@@ -287,3 +287,10 @@ def test_optax_checkpoint_state_continues_in_optjax():
         uo, _ = to.update(grad(p, 2), so, p)
         uj, _ = tj.update(grad(p, 2), sj, p)
         np.testing.assert_allclose(np.asarray(uj["k"]), np.asarray(uo["k"]), rtol=1e-6)
+
+
+def test_lion_unknown_mode_raises_at_update_before_state_changes():
+    tx = optjax.scale_by_lion(mode="soft")
+    state = tx.init(params0())
+    with pytest.raises(ValueError, match="mode"):
+        tx.update(grad(params0(), 0), state)
