@@ -13,6 +13,7 @@ pytree (usually a NamedTuple). Extra keyword arguments (``value=loss`` for
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, NamedTuple, Protocol, Union
 
@@ -198,13 +199,30 @@ def jit_once(update_fn: TransformUpdateFn) -> TransformUpdateFn:
     Eager calls (no ``jax.jit`` around the update) then reuse one trace and one
     compiled step instead of tracing again on every call; inside the caller's
     ``jit`` the nested jit is inlined, so the numbers are the same. Extra
-    arguments JAX cannot trace (a callable ``value_fn``) take the plain path.
+    arguments JAX cannot trace (a callable ``value_fn``) are static: the same
+    callable passed again reuses its compiled step; a new callable on each call
+    (a fresh ``lambda``) takes the plain, unjitted path instead of compiling
+    once per call.
     """
     jitted = jax.jit(update_fn)
+    with_static: dict[tuple[str, ...], Callable[..., Any]] = {}
+    last_static: list[Any] = [None]
 
+    @functools.wraps(update_fn)  # keeps the signature: callers pass only the extra args it declares
     def update(updates, state, params=None, **extra_args):
-        if all(_is_traceable(x) for x in jax.tree.leaves(extra_args)):
+        static = tuple(sorted(k for k, v in extra_args.items()
+                              if not all(_is_traceable(x) for x in jax.tree.leaves(v))))
+        if not static:
             return jitted(updates, state, params, **extra_args)
+        values = tuple(extra_args[k] for k in static)
+        seen_before = last_static[0] is not None and len(last_static[0]) == len(values) and all(
+            a is b for a, b in zip(last_static[0], values))
+        last_static[0] = values
+        if seen_before and all(callable(v) for v in values):
+            fn = with_static.get(static)
+            if fn is None:
+                fn = with_static[static] = jax.jit(update_fn, static_argnames=static)
+            return fn(updates, state, params, **extra_args)
         return update_fn(updates, state, params, **extra_args)
 
     return update

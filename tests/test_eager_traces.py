@@ -119,3 +119,63 @@ def test_counter_sees_a_retrace():
         for _ in range(2):
             jax.jit(lambda y: y + 1)(x)
     assert events.seen.count(TRACE) == 2
+
+
+def _sq(p):
+    return sum(jnp.sum(x ** 2) for x in jax.tree.leaves(p))
+
+
+# optax's names outside the registries, written over optjax.tree_math (issue 14), and the
+# transforms that take a callable extra argument (issue 17: eager updates do not recompile).
+OPTAX_NAMES = {
+    "novograd": lambda: optjax.novograd(1e-2),
+    "adan": lambda: optjax.adan(1e-2),
+    "yogi": lambda: optjax.yogi(1e-2),
+    "sm3": lambda: optjax.sm3(1e-2),
+    "optimistic_gradient_descent": lambda: optjax.optimistic_gradient_descent(1e-2),
+    "optimistic_adam_v2": lambda: optjax.optimistic_adam_v2(1e-2),
+    "conditionally_mask": lambda: optjax.conditionally_mask(optjax.sgd(0.1), lambda step: step % 2 == 0),
+    "conditionally_transform": lambda: optjax.conditionally_transform(optjax.sgd(0.1), lambda step: step % 2 == 0),
+    "reduce_on_plateau": lambda: optjax.chain(optjax.sgd(0.1), optjax.contrib.reduce_on_plateau(patience=1)),
+    "lbfgs": lambda: optjax.lbfgs(),
+    "lbfgs backtracking": lambda: optjax.chain(optjax.sgd(1.0), optjax.scale_by_backtracking_linesearch(15)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTAX_NAMES))
+def test_eager_update_of_optax_names_traces_once(name):
+    tx = OPTAX_NAMES[name]()
+    params = tree(False)
+    grads = jax.tree.map(lambda x: 0.1 * x + 0.05, params)
+    extra = {}
+    if name.startswith("lbfgs"):
+        extra = dict(value=_sq(params), grad=grads, value_fn=_sq)  # the same callable on every call
+    elif name == "reduce_on_plateau":
+        extra = dict(value=jnp.asarray(1.0))
+    state = tx.init(params)
+    for _ in range(2):  # a callable extra argument is compiled in once it is seen again
+        u, state = tx.update(grads, state, params, **extra)
+    jax.block_until_ready(u)
+    with Events() as events:
+        for _ in range(2):
+            u, state = tx.update(grads, state, params, **extra)
+            jax.block_until_ready((u, state))
+    assert events.seen == [], f"{name}: warm eager updates traced/compiled: {events.seen}"
+
+
+def test_lbfgs_eager_with_a_fresh_value_fn_each_call_matches_jit():
+    # A new lambda on each call takes the plain path (no compile per call); the numbers are
+    # those of the jitted update.
+    tx = optjax.lbfgs()
+    params = {"w": jnp.array([1.0, -2.0, 3.0])}
+    state = tx.init(params)
+    jitted = jax.jit(tx.update, static_argnames="value_fn")
+    p_e, s_e, p_j, s_j = params, state, params, state
+    for _ in range(3):
+        v, g = jax.value_and_grad(_sq)(p_e)
+        u_e, s_e = tx.update(g, s_e, p_e, value=v, grad=g, value_fn=lambda p: _sq(p))
+        p_e = optjax.apply_updates(p_e, u_e)
+        v, g = jax.value_and_grad(_sq)(p_j)
+        u_j, s_j = jitted(g, s_j, p_j, value=v, grad=g, value_fn=_sq)
+        p_j = optjax.apply_updates(p_j, u_j)
+    assert jnp.allclose(p_e["w"], p_j["w"], rtol=1e-6, atol=1e-7)

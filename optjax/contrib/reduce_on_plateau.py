@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import tree_math
-from optjax.base import GradientTransformation
+from optjax.base import GradientTransformation, jit_once
 from optjax.numerics import safe_increment
 
 
@@ -90,4 +90,4 @@ def reduce_on_plateau(factor: float = 0.1, patience: int = 10, rtol: float = 1e-
         state = jax.lax.cond(count == accumulation_size, update_scale, lambda x: x, state)
         return jax.tree.map(lambda g: state.scale * g, updates), state
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))

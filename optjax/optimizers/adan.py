@@ -65,6 +65,9 @@ def scale_by_adan(b1: float = 0.98, b2: float = 0.92, b3: float = 0.99, eps: flo
         n_hat = tree_math.bias_correction(n, b3, t)
         u = tree_math.add_scale(m_hat, 1 - b2, v_hat)
         u = tree_math.div(u, jax.tree.map(lambda x: jnp.sqrt(x + eps_root) + eps, n_hat))
+        # the state keeps init's dtypes (a weak-typed gradient would change them and retrace)
+        m, v, n, g = (tree_math.cast_like(x, old)
+                      for x, old in ((m, state.m), (v, state.v), (n, state.n), (g, state.g)))
         return u, ScaleByAdanState(m=m, v=v, n=n, g=g, t=t)
 
     return GradientTransformation(init_fn, update_fn)

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import tree_math
-from optjax.base import GradientTransformation, NO_PARAMS_MSG, Params, ScalarOrSchedule, Updates, identity
+from optjax.base import GradientTransformation, Params, ScalarOrSchedule, Updates, NO_PARAMS_MSG, identity, jit_once
 from optjax.combine import chain
 from optjax.numerics import safe_increment
 from optjax.transforms import scale, scale_by_learning_rate
@@ -117,7 +117,7 @@ def scale_by_lbfgs(memory_size: int = 10, scale_init_precond: bool = True) -> Gr
                                           diff_params_memory=dp_mem, diff_updates_memory=du_mem,
                                           weights_memory=w_mem)
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))
 
 
 class BacktrackingLinesearchInfo(NamedTuple):
@@ -243,7 +243,7 @@ def scale_by_backtracking_linesearch(
             info=BacktrackingLinesearchInfo(num_linesearch_steps=s.iter_num, decrease_error=s.decrease_error))
         return tree_math.scale(new_lr, updates), tree_math.cast_like(new_state, state)
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))
 
 
 def value_and_grad_from_state(value_fn: Callable[..., jax.Array]) -> Callable[..., tuple[jax.Array, Updates]]:

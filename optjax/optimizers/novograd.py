@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import tree_math
-from optjax.base import GradientTransformation, NO_PARAMS_MSG, ScalarOrSchedule, Updates
+from optjax.base import GradientTransformation, ScalarOrSchedule, Updates, NO_PARAMS_MSG, jit_once
 from optjax.combine import chain
 from optjax.numerics import safe_increment
 from optjax.transforms import scale_by_learning_rate
@@ -54,7 +54,7 @@ def scale_by_novograd(
     mu_dtype = None if mu_dtype is None else jnp.dtype(mu_dtype)
 
     def init_fn(params):
-        mu = jax.tree.map(lambda p: jnp.zeros_like(p, dtype=mu_dtype), params)
+        mu = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), mu_dtype or jnp.result_type(p)), params)
         nu = jax.tree.map(lambda p: jnp.asarray(0.0, dtype=jnp.asarray(p).dtype), params)
         return ScaleByNovogradState(count=jnp.zeros([], jnp.int32), mu=mu, nu=nu)
 
@@ -83,10 +83,10 @@ def scale_by_novograd(
         count = safe_increment(state.count)
         nu = jax.lax.cond(count == 1, first_nu, next_nu, updates, state.nu)
         mu = jax.lax.cond(count == 1, first_mu, next_mu, updates, params, state.mu, nu)
-        mu = tree_math.cast(mu, mu_dtype)
+        mu, nu = tree_math.cast_like(mu, state.mu), tree_math.cast_like(nu, state.nu)  # init's dtypes (mu_dtype)
         return mu, ScaleByNovogradState(count=count, mu=mu, nu=nu)
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))
 
 
 def novograd(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.25, eps: float = 1e-6,

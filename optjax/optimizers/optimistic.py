@@ -52,7 +52,7 @@ def scale_by_optimistic_gradient(alpha: float = 1.0, beta: float = 1.0) -> Gradi
             return (alpha + beta) * g - beta * prev
 
         new = jax.tree.map(f, updates, state.previous_gradient)
-        return new, ScaleByOptimisticGradientState(is_initial_step=jnp.array(False), previous_gradient=updates)
+        return new, ScaleByOptimisticGradientState(is_initial_step=jnp.array(False), previous_gradient=tree_math.cast_like(updates, state.previous_gradient))
 
     return GradientTransformation(init_fn, update_fn)
 

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import tree_math
-from optjax.base import GradientTransformation, NO_PARAMS_MSG, Params, Updates
+from optjax.base import GradientTransformation, Params, Updates, NO_PARAMS_MSG, jit_once
 from optjax.numerics import safe_increment
 from optjax.optimizers.lbfgs import _extract_fns_kwargs
 
@@ -305,4 +305,4 @@ def scale_by_zoom_linesearch(
                                     curvature_error=final.curvature_error))
         return tree_math.scale(final.stepsize, updates), tree_math.cast_like(new_state, state)
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from optjax import tree_math
-from optjax.base import GradientTransformation, NO_PARAMS_MSG, OptState, Params, Updates, call_update
+from optjax.base import GradientTransformation, OptState, Params, Updates, NO_PARAMS_MSG, call_update, jit_once
 from optjax.numerics import safe_increment
 from optjax.tree import is_none
 
@@ -53,7 +53,7 @@ def conditionally_transform(inner: GradientTransformation, should_transform_fn: 
             lambda _: (updates, state.inner_state), None)
         return new_updates, ConditionallyTransformState(inner_state, safe_increment(state.step))
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))
 
 
 class ConditionallyMaskState(NamedTuple):
@@ -89,7 +89,7 @@ def conditionally_mask(inner: GradientTransformation, should_transform_fn: Condi
             lambda _: (tree_math.zeros_like(updates), state.inner_state), None)
         return new_updates, ConditionallyMaskState(step=safe_increment(state.step), inner_state=inner_state)
 
-    return GradientTransformation(init_fn, update_fn)
+    return GradientTransformation(init_fn, jit_once(update_fn))
 
 
 def skip_not_finite(updates: Updates, gradient_step: jax.Array, params: Params | None) -> tuple[jax.Array, dict]:
