@@ -39,9 +39,38 @@ class TransformUpdateFn(Protocol):
     ) -> tuple[Updates, OptState]: ...
 
 
-class GradientTransformation(NamedTuple):
+class _TransformFields(NamedTuple):
+    init: TransformInitFn
+    update: TransformUpdateFn
+
+
+def _optax_extra_args_class() -> type | None:
+    """optax's ``GradientTransformationExtraArgs`` when optax is installed, else None.
+
+    optax's combinators (``optax.chain``, ``MultiSteps``, ``inject_hyperparams``,
+    ``partition``) pass extra arguments (``value=loss``) only to transforms that are
+    instances of that class, and it is a NamedTuple, which cannot take virtual
+    subclasses; so optjax's class is built on it when it exists. optax stays optional:
+    without it the class is a plain NamedTuple with the same two fields.
+    """
+    try:
+        from optax._src.base import GradientTransformationExtraArgs
+    except Exception:  # noqa: BLE001 - not installed, or an optax that cannot import here
+        return None
+    if not (isinstance(GradientTransformationExtraArgs, type) and issubclass(GradientTransformationExtraArgs, tuple)
+            and getattr(GradientTransformationExtraArgs, "_fields", None) == ("init", "update")):
+        return None  # an optax whose class is not the (init, update) NamedTuple this relies on
+    return GradientTransformationExtraArgs
+
+
+class GradientTransformation(_optax_extra_args_class() or _TransformFields):  # type: ignore[misc]
     """A pure optimizer piece: ``init(params) -> state`` and
     ``update(updates, state, params=None, **extra_args) -> (updates, state)``.
+
+    Every optjax transform accepts extra keyword arguments (and passes them on to the
+    pieces that declare them), so where optax is installed the class is a subclass of
+    optax's ``GradientTransformationExtraArgs``: optax's own combinators then forward
+    ``value=``, ``grad=``, ``value_fn=`` to optjax transforms too.
 
     Example::
 
@@ -53,8 +82,7 @@ class GradientTransformation(NamedTuple):
         >>> params = optjax.apply_updates(params, updates)
     """
 
-    init: TransformInitFn
-    update: TransformUpdateFn
+    __slots__ = ()
 
 
 # optax has a second class for transforms that take extra arguments; here every

@@ -9,7 +9,7 @@ from typing import Any, Callable, Hashable, NamedTuple
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update
-from optjax.tree import check_leaves, flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.tree import check_leaves, flatten_with_names, is_absent, is_none, is_params_placeholder, resolve_per_leaf
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:
@@ -71,8 +71,15 @@ def _raise_if_foreign_state(t: GradientTransformation, state: Any, ref: Any, i: 
         ) from error
 
 
+class MaskedState(NamedTuple):
+    """The inner transform's state, over the masked-in leaves only (optax's layout)."""
+
+    inner_state: Any
+
+
 class PartitionState(NamedTuple):
-    """One inner state per group label."""
+    """One state per group label: ``inner_states[label]`` is a :class:`MaskedState`
+    around that group's transform state, as in optax (so optax checkpoints restore)."""
 
     inner_states: dict
 
@@ -85,7 +92,8 @@ def _mask_tree(tree: PyTree, labels: PyTree, label: Hashable) -> PyTree:
 
 
 def resolve_labels(labels: Any, params: PyTree, known: set) -> PyTree:
-    """A tree of group labels from a tree, a callable, or a pattern mapping.
+    """A tree of group labels from a tree (or a prefix of the params), a callable, or
+    a pattern mapping.
 
     With a pattern mapping (``{"*/bias": "no_decay", "*": "default"}``), each
     leaf gets the label of the first matching pattern; a leaf no pattern
@@ -116,7 +124,8 @@ def partition(
     Args:
       transforms: ``{label: transform}``, one per group, each with its own
         hyperparameters.
-      param_labels: a label per leaf: a pytree like the params, a callable
+      param_labels: a label per leaf: a pytree like the params or a prefix of it
+        (``("generator", "discriminator")`` over a pair of subtrees), a function
         ``f(params) -> that pytree``, or a mapping from path patterns to labels
         (first match wins; see :mod:`optjax.tree`).
 
@@ -132,9 +141,11 @@ def partition(
     known = set(transforms)
 
     def init_fn(params):
+        if is_params_placeholder(params):  # tree.map_params looking for the params' copies
+            return PartitionState({k: MaskedState(t.init(params)) for k, t in transforms.items()})
         labels = resolve_labels(param_labels, params, known)
         return PartitionState(
-            {k: t.init(_mask_tree(params, labels, k)) for k, t in transforms.items()}
+            {k: MaskedState(t.init(_mask_tree(params, labels, k))) for k, t in transforms.items()}
         )
 
     def update_fn(updates, state, params=None, **extra_args):
@@ -147,7 +158,8 @@ def partition(
         for k, t in transforms.items():
             masked_u = _mask_tree(updates, labels, k)
             masked_p = None if params is None else _mask_tree(params, labels, k)
-            u, new_inner[k] = call_update(t, masked_u, state.inner_states[k], masked_p, extra_args)
+            u, inner = call_update(t, masked_u, state.inner_states[k].inner_state, masked_p, extra_args)
+            new_inner[k] = MaskedState(inner)
             out = jax.tree.map(
                 lambda o, n, lab: n if lab == k else o, out, u, labels,
                 is_leaf=is_absent,

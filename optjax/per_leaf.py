@@ -44,13 +44,14 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics
-from optjax.base import NO_PARAMS_MSG, PyTree
+from optjax.base import NO_PARAMS_MSG, MaskedNode, PyTree
 from optjax.tree import (
     flatten_with_names,
     full_mirroring,
     is_absent,
     is_none,
     leaf_mismatch,
+    state_dtype,
     tree_map_none,
     tree_structure_error,
     zeros_mirroring,
@@ -78,7 +79,7 @@ def second_moments(params: PyTree, dtype: Any = None, value: Any = 0.0) -> PyTre
 def copy(params: PyTree, dtype: Any = None) -> PyTree:
     """A copy of each param (in ``dtype`` if given): new buffers, so a step may
     donate params and state together."""
-    return tree_map_none(lambda p: jnp.array(p, dtype if dtype is not None else p.dtype, copy=True), params)
+    return tree_map_none(lambda p: jnp.array(p, state_dtype(p, dtype), copy=True), params)
 
 
 def nothing(params: PyTree) -> PyTree:
@@ -108,7 +109,11 @@ def _check_leaves(updates: PyTree, g_leaves: list[Any], ref_leaves: list[Any], r
 
 
 def _upcast(x: Any) -> Any:
-    if x is None or not hasattr(x, "dtype"):
+    if x is None or isinstance(x, MaskedNode):
+        return x
+    if isinstance(x, (bool, int, float, complex)):  # a Python number leaf: the float rule
+        return jnp.asarray(x, state_dtype(x) if not isinstance(x, complex) else jnp.result_type(complex))
+    if not hasattr(x, "dtype"):
         return x
     return x.astype(numerics.compute_dtype(x.dtype))
 

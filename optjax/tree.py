@@ -44,10 +44,43 @@ def path_str(keypath: Iterable[Any]) -> str:
 
 
 def flatten_with_names(tree: PyTree, *, none_is_leaf: bool = True) -> tuple[list[str], list[Any], Any]:
-    """``(names, leaves, treedef)``; None counts as a leaf unless told otherwise."""
+    """``(names, leaves, treedef)``; None counts as a leaf unless told otherwise.
+
+    A flax nnx ``Variable`` (``nnx.Optimizer`` calls ``init`` on a state of them) is
+    named by its own path: ``"dense/bias"``, not ``"dense/bias/value"``.
+    """
     is_leaf = is_none if none_is_leaf else None
     pairs, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_leaf)
-    return [path_str(p) for p, _ in pairs], [x for _, x in pairs], treedef
+    names = [path_str(p) for p, _ in pairs]
+    if any(p and key_str(p[-1]) == "value" for p, _ in pairs):
+        names = _variable_names(tree, is_leaf) or names
+    return names, [x for _, x in pairs], treedef
+
+
+def _is_nnx_variable(x: Any) -> bool:
+    return any(c.__name__ in ("Variable", "VariableState") and c.__module__.startswith("flax.")
+               for c in type(x).__mro__)
+
+
+def _variable_names(tree: PyTree, is_leaf: Callable | None) -> list[str] | None:
+    """Leaf names with each nnx Variable's single leaf named by the Variable's path."""
+    def stop(x):
+        return _is_nnx_variable(x) or (is_leaf is not None and is_leaf(x))
+
+    outer = jax.tree_util.tree_flatten_with_path(tree, is_leaf=stop)[0]
+    if not any(_is_nnx_variable(x) for _, x in outer):
+        return None
+    names = []
+    for path, x in outer:
+        if not _is_nnx_variable(x):
+            names.append(path_str(path))
+            continue
+        inner = jax.tree_util.tree_flatten_with_path(x, is_leaf=is_leaf)[0]
+        if len(inner) == 1:
+            names.append(path_str(path))
+        else:
+            names.extend(path_str(tuple(path) + tuple(p)) for p, _ in inner)
+    return names
 
 
 def leaf_names(tree: PyTree) -> PyTree:
@@ -219,6 +252,47 @@ def check_leaves(expected: PyTree, got: PyTree, expected_name: str, got_name: st
             raise err
 
 
+def is_called_spec(spec: Any) -> bool:
+    """Whether a mask or label ``spec`` is a function to call on the params (optax's rule).
+
+    It is called when every leaf of it is callable: a plain function is, but a pytree
+    that happens to be callable (an equinox Module whose fields are bools) is a tree of
+    values and is used as one.
+    """
+    flags = jax.tree.leaves(jax.tree.map(callable, spec))
+    return bool(flags) and all(flags)
+
+
+def broadcast_prefix(prefix: PyTree, tree: PyTree) -> PyTree | None:
+    """``prefix``'s leaves copied over the subtrees of ``tree`` they stand for, or None
+    when ``prefix`` is not a prefix of ``tree``.
+
+    ``{"a": 0.1, "b": 0.2}`` over ``{"a": x, "b": {"c": y, "d": z}}`` gives
+    ``{"a": 0.1, "b": {"c": 0.2, "d": 0.2}}`` (optax's prefix masks and labels).
+    A None leaf of ``tree`` under a prefix leaf gets the value; MaskedNode subtrees
+    stay MaskedNode.
+
+    >>> broadcast_prefix({"a": False, "b": True}, {"a": 1, "b": {"c": 2, "d": 3}})
+    {'a': False, 'b': {'c': True, 'd': True}}
+    """
+    treedef = jax.tree.structure(prefix, is_leaf=is_none)
+    try:
+        subtrees = treedef.flatten_up_to(tree)
+    except (ValueError, TypeError):
+        return None
+    values = jax.tree.leaves(prefix, is_leaf=is_none)
+    return treedef.unflatten(
+        [jax.tree.map(lambda _, v=v: v, sub, is_leaf=is_none) for v, sub in zip(values, subtrees)]
+    )
+
+
+def is_params_placeholder(x: Any) -> bool:
+    """True for the childless stand-in that ``optjax.tree.map_params`` (or optax's
+    ``tree.map_params``) passes to ``init`` to find where a state mirrors the params."""
+    cls = type(x)
+    return cls.__name__ == "_ParamsPlaceholder" and cls.__module__.split(".")[0] in ("optjax", "optax")
+
+
 def resolve_per_leaf(
     spec: Any,
     params: PyTree,
@@ -226,54 +300,77 @@ def resolve_per_leaf(
     name: str,
     default: Any,
     validate: Callable[[str, Any], None] | None = None,
+    patterns: bool = True,
 ) -> PyTree:
     """Turn a per-leaf spec into a tree with one value per leaf of ``params``.
 
     ``spec`` may be:
 
-    * a pytree with the structure of ``params`` (leaves are the values);
-    * a callable ``f(params) -> pytree`` of that structure;
+    * a pytree with the structure of ``params`` (leaves are the values), or a
+      prefix of it (a leaf of ``spec`` is the value for the whole subtree it stands
+      for, as in optax: ``{"encoder": False, "head": True}``);
+    * a callable ``f(params) -> pytree`` of that kind (optax's rule decides what is
+      called: see :func:`is_called_spec`);
     * a mapping from path patterns to values: each leaf gets the value of the
       first pattern that matches its path, else ``default``. A pattern that
-      matches no leaf is an error (it is almost always a typo);
+      matches no leaf is an error (it is almost always a typo). With
+      ``patterns=False`` (optax's names, such as ``selective_transform``) a
+      mapping is only ever a tree;
     * a single scalar, used for every leaf.
 
     None leaves of ``params`` stay None.
     """
     names, leaves, treedef = flatten_with_names(params)
-    if callable(spec) and not isinstance(spec, Mapping):
+    if is_called_spec(spec):
         spec = spec(params)
-    if isinstance(spec, Mapping) and _is_pattern_mapping(spec, params):
-        unused = set(spec)
-        values = []
-        for n, x in zip(names, leaves):
-            if x is None:
-                values.append(None)
-                continue
-            pat = first_match(spec, n)
-            if pat is None:
-                values.append(default)
-            else:
-                unused.discard(pat)
-                values.append(spec[pat])
-        if unused:
-            some = ", ".join(repr(n) for n in names[:8])
-            raise ValueError(
-                f"{name}: pattern(s) {sorted(unused)} match no parameter; the parameters "
-                f"are named like {some}"
-            )
-        out = values
-    elif _is_scalar(spec):
+    if _is_scalar(spec):
         out = [None if x is None else spec for x in leaves]
-    else:
-        check_same_structure(params, spec, "params", name)
+    elif tree_structure_error(params, spec, "params", name) is None:
         out = treedef.flatten_up_to(spec)
         out = [None if x is None else v for x, v in zip(leaves, out)]
+    elif (full := broadcast_prefix(spec, params)) is not None:
+        out = [None if x is None else v for x, v in zip(leaves, treedef.flatten_up_to(full))]
+    elif patterns and isinstance(spec, Mapping) and _is_pattern_mapping(spec):
+        out = _match_patterns(spec, names, leaves, name=name, default=default)
+    else:
+        raise ValueError(_not_a_prefix_message(spec, params, name))
     if validate is not None:
         for n, v in zip(names, out):
             if v is not None:
                 validate(n, v)
     return treedef.unflatten(out)
+
+
+def _not_a_prefix_message(spec: Any, params: PyTree, name: str) -> str:
+    msg = tree_structure_error(params, spec, "params", name)
+    try:
+        jax.tree.structure(spec, is_leaf=is_none).flatten_up_to(params)
+        detail = ""
+    except (ValueError, TypeError) as e:  # jax's words ("Dict key mismatch; ..."), as optax shows them
+        detail = f": {e}"
+    return f"{msg}; nor is {name} a prefix of params{detail}"
+
+
+def _match_patterns(spec: Mapping, names: list[str], leaves: list[Any], *, name: str, default: Any) -> list:
+    unused = set(spec)
+    values = []
+    for n, x in zip(names, leaves):
+        if x is None:
+            values.append(None)
+            continue
+        pat = first_match(spec, n)
+        if pat is None:
+            values.append(default)
+        else:
+            unused.discard(pat)
+            values.append(spec[pat])
+    if unused:
+        some = ", ".join(repr(n) for n in names[:8])
+        raise ValueError(
+            f"{name}: pattern(s) {sorted(unused)} match no parameter; the parameters "
+            f"are named like {some}"
+        )
+    return values
 
 
 def _is_scalar(x: Any) -> bool:
@@ -282,13 +379,9 @@ def _is_scalar(x: Any) -> bool:
     )
 
 
-def _is_pattern_mapping(spec: Mapping, params: PyTree) -> bool:
-    """A mapping is read as patterns unless it has the structure of params."""
-    if not all(isinstance(k, str) for k in spec):
-        return False
-    if tree_structure_error(params, spec, "params", "spec") is None:
-        return False
-    return all(_is_scalar(v) or v is None for v in spec.values())
+def _is_pattern_mapping(spec: Mapping) -> bool:
+    """Path patterns to values: string keys, scalar (or None) values."""
+    return all(isinstance(k, str) for k in spec) and all(_is_scalar(v) or v is None for v in spec.values())
 
 
 # ----------------------------------------------------------------------------
@@ -300,6 +393,17 @@ def tree_map_none(f: Callable, tree: PyTree, *rest: PyTree) -> PyTree:
     return jax.tree.map(lambda x, *r: None if x is None else f(x, *r), tree, *rest, is_leaf=is_none)
 
 
+def state_dtype(x: Any, dtype: Any = None) -> Any:
+    """The dtype of state that mirrors the param ``x``: ``dtype`` if given, else ``x``'s;
+    a Python number param (``adam(...).init({"a": 1})``, as optax allows) gets the
+    default float dtype, since its moments are fractions."""
+    if dtype is not None:
+        return dtype
+    if hasattr(x, "dtype"):
+        return x.dtype
+    return jnp.result_type(float)
+
+
 def zeros_mirroring(x: Any, dtype: Any = None) -> jax.Array:
     """Zeros shaped like ``x`` in ``dtype`` (default ``x.dtype``) with ``x``'s sharding.
 
@@ -308,7 +412,7 @@ def zeros_mirroring(x: Any, dtype: Any = None) -> jax.Array:
     zeros are made to depend on ``x`` (``where(isnan(x), 0, 0)``), which lets
     sharding propagation give them ``x``'s layout.
     """
-    dtype = x.dtype if dtype is None else dtype
+    dtype = state_dtype(x, dtype)
     if isinstance(x, jax.core.Tracer):
         return jnp.where(jnp.isnan(x), 0, 0).astype(dtype)
     return jnp.zeros_like(x, dtype=dtype)
@@ -316,7 +420,8 @@ def zeros_mirroring(x: Any, dtype: Any = None) -> jax.Array:
 
 def full_mirroring(x: Any, value: Any, dtype: Any = None) -> jax.Array:
     """Like :func:`zeros_mirroring`, filled with ``value``."""
-    return zeros_mirroring(x, dtype) + jnp.asarray(value, dtype=x.dtype if dtype is None else dtype)
+    dtype = state_dtype(x, dtype)
+    return zeros_mirroring(x, dtype) + jnp.asarray(value, dtype=dtype)
 
 
 def zeros_like(tree: PyTree, dtype: Any = None) -> PyTree:

@@ -124,3 +124,17 @@ def test_nnx_optimizer():
     grads = nnx.grad(lambda m: jnp.sum(m(jnp.ones((1, 3))) ** 2))(model)
     opt.update(model, grads)
     assert not np.allclose(before, np.asarray(model.kernel[...]))
+
+
+def test_optax_stays_optional_for_the_transform_class():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['optax'] = None\n"
+            "import optjax, jax.numpy as jnp\n"
+            "tx = optjax.chain(optjax.sgd(0.1))\n"
+            "assert optjax.GradientTransformation.__mro__[1].__module__ == 'optjax.base'\n"
+            "u, s = tx.update({'w': jnp.ones(2)}, tx.init({'w': jnp.ones(2)}))\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]

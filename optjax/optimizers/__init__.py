@@ -8,7 +8,9 @@ __all__: list[str] = ["ScaleByAdamState", "TraceState", "adam", "adamw", "scale_
 
 # --- torch/optax side ---
 from optjax.optimizers.adabelief import ScaleByBeliefState, adabelief, scale_by_belief  # noqa: E402
-from optjax.optimizers.adafactor import FactoredState, adafactor, scale_by_adafactor  # noqa: E402
+from optjax.optimizers.adafactor import (
+    FactoredRmsState, FactoredState, adafactor, scale_by_adafactor, scale_by_factored_rms,
+)  # noqa: E402
 from optjax.optimizers.adam import amsgrad  # noqa: E402
 from optjax.optimizers.adaptive import (  # noqa: E402
     ScaleByAdaDeltaState,
@@ -32,12 +34,12 @@ from optjax.optimizers.radam import ScaleByRAdamState, radam, scale_by_radam  # 
 from optjax.optimizers.rprop import ScaleByRpropState, rprop  # noqa: E402
 
 __all__ += [
-    "ASGDState", "FactoredState", "MuonState", "ScaleByAdaDeltaState", "ScaleByAdamaxState",
+    "ASGDState", "FactoredRmsState", "FactoredState", "MuonState", "ScaleByAdaDeltaState", "ScaleByAdamaxState",
     "ScaleByBeliefState", "ScaleByLionState", "ScaleByNadamState", "ScaleByRAdamState",
     "ScaleByRmsState", "ScaleByRpropState", "ScaleByRssState",
     "adabelief", "adadelta", "adafactor", "adagrad", "adamax", "amsgrad", "asgd", "lion", "muon",
     "nadam", "newton_schulz", "radam", "rmsprop", "rprop",
-    "scale_by_adadelta", "scale_by_adafactor", "scale_by_adamax", "scale_by_asgd", "scale_by_belief",
+    "scale_by_adadelta", "scale_by_adafactor", "scale_by_factored_rms", "scale_by_adamax", "scale_by_asgd", "scale_by_belief",
     "scale_by_lion", "scale_by_muon", "scale_by_nadam", "scale_by_radam", "scale_by_rms", "scale_by_rss",
 ]
 # --- end torch/optax side ---

@@ -6,7 +6,7 @@ Sublinear Memory Cost*, ICML 2018.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -43,6 +43,22 @@ def _factored_dims(shape, factored, min_dim):
     if shape[order[-2]] < min_dim:
         return None
     return int(order[-2]), int(order[-1])
+
+
+def _factored_moment(g2, v_row, v_col, v, d, beta):
+    """Adafactor's second moment (optax's form), with decay ``beta = beta2_t`` and ``g2 =
+    |g|**2 + eps``: ``(row_scale, col_scale, v_row, v_col, v)`` where the update is
+    ``g * row_scale * col_scale``. With ``d = (d1, d0)`` (the two largest axes) the row
+    and column means are tracked, else the full ``v`` (``col_scale`` is then 1)."""
+    if d is None:
+        v = beta * v + (1.0 - beta) * g2
+        return v ** -0.5, 1.0, v_row, v_col, v
+    d1, d0 = d
+    row = beta * v_row + (1.0 - beta) * jnp.mean(g2, axis=d0)
+    col = beta * v_col + (1.0 - beta) * jnp.mean(g2, axis=d1)
+    rd1 = d1 - 1 if d1 > d0 else d1
+    row_scale = jnp.expand_dims((row / jnp.mean(row, axis=rd1, keepdims=True)) ** -0.5, d0)
+    return row_scale, jnp.expand_dims(col ** -0.5, d1), row, col, v
 
 
 def _rms(x):
@@ -136,19 +152,8 @@ def scale_by_adafactor(
             rho = jnp.minimum(lr, 1.0 / jnp.sqrt(t))
             alpha = jnp.maximum(min_scale, _rms(p)) * rho
             return u * (alpha / denom), (v_row, v_col, v, mu)
-        g2 = g2 + e
-        if d is not None:
-            d1, d0 = d
-            row = (1.0 - w) * v_row + w * jnp.mean(g2, axis=d0)
-            col = (1.0 - w) * v_col + w * jnp.mean(g2, axis=d1)
-            v_row, v_col = row, col
-            rd1 = d1 - 1 if d1 > d0 else d1
-            row_factor = (row / jnp.mean(row, axis=rd1, keepdims=True)) ** -0.5
-            col_factor = col ** -0.5
-            u = g * jnp.expand_dims(row_factor, d0) * jnp.expand_dims(col_factor, d1)
-        else:
-            v = (1.0 - w) * v + w * g2
-            u = g * v ** -0.5
+        row_scale, col_scale, v_row, v_col, v = _factored_moment(g2 + e, v_row, v_col, v, d, 1.0 - w)
+        u = g * row_scale * col_scale
         if clipping_threshold is not None:
             u = u / jnp.maximum(1.0, _rms(u) / clipping_threshold)
         if lr is not None:
@@ -176,6 +181,81 @@ def scale_by_adafactor(
             leaf, updates, (state.v_row, state.v_col, state.v, state.mu), params,
             name="adafactor", needs_params=True, count=count, lr=lr)
         return updates, FactoredState(count=count, v_row=v_row, v_col=v_col, v=v, mu=mu)
+
+    return GradientTransformation(init_fn, update_fn)
+
+
+class FactoredRmsState(NamedTuple):
+    """optax's ``FactoredState``: ``v_row``/``v_col`` for factored leaves and ``v`` for the
+    others; a leaf's unused fields hold a ``(1,)`` zero, as in optax, so an optax
+    checkpoint restores."""
+
+    count: jax.Array
+    v_row: Any
+    v_col: Any
+    v: Any
+
+
+def _decay_rate_pow(i: Any, exponent: float = 0.8) -> jax.Array:
+    """Adafactor's ``beta2_t = 1 - (i + 1)**-exponent`` (optax's default ``decay_rate_fn``)."""
+    return 1.0 - jnp.asarray(i + 1, jnp.float32) ** (-exponent)
+
+
+def scale_by_factored_rms(
+    factored: bool = True,
+    decay_rate: float = 0.8,
+    step_offset: int = 0,
+    min_dim_size_to_factor: int = 128,
+    epsilon: float = 1e-30,
+    decay_rate_fn: Callable[[Any, Any], Any] = _decay_rate_pow,
+) -> GradientTransformation:
+    """Scale by a factored estimate of the gradient RMS (optax's, Adafactor's core).
+
+    With ``beta_t = decay_rate_fn(step - step_offset, decay_rate)`` (step 0-based,
+    default ``1 - (step + 1)**-decay_rate``) and ``g2 = |g|**2 + epsilon``: a leaf whose
+    two largest axes are both at least ``min_dim_size_to_factor`` (and ``factored``)
+    keeps row and column means ``r <- beta_t r + (1 - beta_t) mean(g2, cols)`` (and
+    ``c`` likewise) and gives ``u = g / sqrt(r / mean(r)) / sqrt(c)``; any other leaf
+    keeps ``v <- beta_t v + (1 - beta_t) g2`` and gives ``u = g / sqrt(v)``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.scale_by_factored_rms(min_dim_size_to_factor=2)
+    >>> p = {"w": jnp.ones((2, 3)), "b": jnp.ones(3)}
+    >>> u, s = tx.update(p, tx.init(p), p)
+    >>> s.v_row["w"].shape, s.v["w"].shape, s.v["b"].shape
+    ((2,), (1,), (3,))
+    """
+    validation.non_negative("epsilon", epsilon)
+
+    def dims(p):
+        return _factored_dims(p.shape, factored, min_dim_size_to_factor)
+
+    def init_leaf(p):
+        d = dims(p)
+        unused = jnp.zeros((1,), p.dtype)
+        if d is None:
+            return unused, unused, zeros_mirroring(p)
+        d1, d0 = d
+        return (jnp.zeros(np.delete(p.shape, d0), p.dtype), jnp.zeros(np.delete(p.shape, d1), p.dtype),
+                unused)
+
+    @jax.jit
+    def leaf(g, p, v_row, v_col, v, *, step):
+        del p
+        beta = decay_rate_fn(step - step_offset, decay_rate)
+        row_scale, col_scale, v_row, v_col, v = _factored_moment(
+            (g * jnp.conj(g)).real + epsilon, v_row, v_col, v, dims(g), beta)
+        return g * row_scale * col_scale, (v_row, v_col, v)
+
+    def init_fn(params):
+        field = lambda i: tree_map_none(lambda p: init_leaf(p)[i], params)  # noqa: E731
+        return FactoredRmsState(numerics.zero_count(), field(0), field(1), field(2))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del params, extra_args
+        updates, (v_row, v_col, v) = per_leaf.apply(
+            leaf, updates, (state.v_row, state.v_col, state.v), step=state.count)
+        return updates, FactoredRmsState(numerics.safe_increment(state.count), v_row, v_col, v)
 
     return GradientTransformation(init_fn, update_fn)
 

@@ -22,15 +22,35 @@ class ScaleByLionState(NamedTuple):
     fields_read_by_update = ("mu",)
 
 
-def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None) -> GradientTransformation:
-    """``u = sign((1 - b1) g + b1 m)``; ``m <- (1 - b2) g + b2 m``."""
+_LION_MODES = ("hard", "smooth", "refined")
+
+
+def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None, *,
+                  mode: str = "hard", smooth_beta: float = 1.0) -> GradientTransformation:
+    """``u = s((1 - b1) g + b1 m)``; ``m <- (1 - b2) g + b2 m`` (optax's options).
+
+    ``s`` is chosen by ``mode``: ``"hard"`` ``sign(x)`` (Lion), ``"smooth"``
+    ``tanh(smooth_beta * x)``, ``"refined"`` ``x`` where ``|x| < 1`` else ``sign(x)``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.scale_by_lion(mode="refined")
+    >>> tx.update({"w": jnp.array([0.5, 20.0])}, tx.init({"w": jnp.zeros(2)}))[0]["w"].tolist()
+    [0.05000000074505806, 1.0]
+    """
     validation.unit_interval("b1", b1, high_open=False)
     validation.unit_interval("b2", b2, high_open=False)
+
+    def squash(x):
+        if mode == "smooth":
+            return jnp.tanh(smooth_beta * x)
+        if mode == "refined":
+            return jnp.where(jnp.abs(x) < 1.0, x, jnp.sign(x))
+        return jnp.sign(x)
 
     @jax.jit
     def leaf(g, p, mu):
         del p
-        u = jnp.sign((1.0 - b1) * g + b1 * mu)
+        u = squash((1.0 - b1) * g + b1 * mu)
         return u, ((1.0 - b2) * g + b2 * mu,)
 
     def init_fn(params):
@@ -38,6 +58,8 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None) -> Gr
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
+        if mode not in _LION_MODES:  # raised where optax raises it: at the update, before any state changes
+            raise ValueError(f"scale_by_lion: mode must be one of {list(_LION_MODES)}, got {mode!r}")
         updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,))
         return updates, ScaleByLionState(count=numerics.safe_increment(state.count), mu=mu)
 

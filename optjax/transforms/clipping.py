@@ -37,7 +37,7 @@ def clip_by_global_norm(max_norm: float, *, eps: float = 0.0) -> GradientTransfo
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
         g_norm = global_norm(updates)
-        if eps:
+        if not (isinstance(eps, (int, float)) and eps == 0):  # eps may be traced (inject_hyperparams)
             factor = jnp.minimum(1.0, max_norm / (g_norm + eps))
         else:
             trigger = g_norm < max_norm

@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 
 from optjax.base import GradientTransformation, MaskedNode, PyTree, call_update, set_to_zero
-from optjax.combine import partition
-from optjax.tree import check_leaves, check_same_structure, flatten_with_names, is_absent, is_none, resolve_per_leaf
+from optjax.combine import MaskedState, partition
+from optjax.tree import (
+    broadcast_prefix, check_leaves, check_same_structure, flatten_with_names, is_called_spec, is_none,
+    is_params_placeholder, resolve_per_leaf,
+)
 
 
-class MaskedState(NamedTuple):
-    """The inner transform's state, over the masked-in leaves only."""
-
-    inner_state: Any
+def _resolve_mask(mask: Any, params: PyTree, patterns: bool = True) -> PyTree:
+    return resolve_per_leaf(mask, params, name="mask", default=False, patterns=patterns)
 
 
-def _resolve_mask(mask: Any, params: PyTree) -> PyTree:
-    return resolve_per_leaf(mask, params, name="mask", default=False)
+def _layout(mask: Any, params: PyTree, per_leaf: PyTree) -> PyTree:
+    """The mask to cut the trees with: the user's own tree where it is a prefix of the
+    params (one MaskedNode then stands for a masked-out subtree, optax's state layout),
+    else the per-leaf mask (path patterns)."""
+    spec = mask(params) if is_called_spec(mask) else mask
+    return spec if broadcast_prefix(spec, params) is not None else per_leaf
 
 
-def _select(tree: PyTree, mask: PyTree) -> PyTree:
-    return jax.tree.map(lambda x, m: x if bool(m) else MaskedNode(), tree, mask, is_leaf=is_none)
+def _cut(tree: PyTree, layout: PyTree) -> PyTree:
+    return jax.tree.map(lambda k, sub: sub if bool(k) else MaskedNode(), layout, tree, is_leaf=is_none)
+
+
+def _merge(layout: PyTree, new: PyTree, old: PyTree) -> PyTree:
+    return jax.tree.map(lambda k, n, u: n if bool(k) else u, layout, new, old, is_leaf=is_none)
 
 
 def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
     """Apply ``inner`` to the leaves where ``mask`` is True; pass the others through.
 
-    ``mask`` is a pytree of bools like the params, a callable ``f(params)`` giving
-    one, or a mapping from path patterns to bools (unmatched leaves False).
+    ``mask`` is a pytree of bools like the params or a prefix of it (``{"encoder":
+    False, "head": True}``), a function ``f(params)`` giving one, or a mapping from
+    path patterns to bools (unmatched leaves False). A pytree that is itself callable
+    (an equinox Module of bools) is used as a tree, not called, as in optax.
     The inner state covers the masked-in leaves only.
 
     >>> import jax.numpy as jnp, optjax
@@ -39,8 +50,10 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
     """
 
     def init_fn(params):
-        m = _resolve_mask(mask, params)
-        return MaskedState(inner.init(_select(params, m)))
+        if is_params_placeholder(params):  # tree.map_params looking for the params' copies
+            return MaskedState(inner.init(params))
+        layout = _layout(mask, params, _resolve_mask(mask, params))
+        return MaskedState(inner.init(_cut(params, layout)))
 
     def update_fn(updates, state, params=None, **extra_args):
         ref = params if params is not None else updates
@@ -48,14 +61,10 @@ def masked(inner: GradientTransformation, mask: Any) -> GradientTransformation:
         check_same_structure(m, updates, "the mask", "the update tree")
         if params is not None:  # masked-out leaves pass through unchecked by the inner transform
             check_leaves(params, updates, "params", "the updates")
-        sel_u = _select(updates, m)
-        sel_p = None if params is None else _select(params, m)
-        new_u, new_inner = call_update(inner, sel_u, state.inner_state, sel_p, extra_args)
-        out = jax.tree.map(
-            lambda u, n, k: n if bool(k) else u, updates, new_u, m,
-            is_leaf=is_absent,
-        )
-        return out, MaskedState(new_inner)
+        layout = _layout(mask, ref, m)
+        sel_p = None if params is None else _cut(params, layout)
+        new_u, new_inner = call_update(inner, _cut(updates, layout), state.inner_state, sel_p, extra_args)
+        return _merge(layout, new_u, updates), MaskedState(new_inner)
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -86,7 +95,8 @@ def _align_to_params(updates: PyTree, params: PyTree, frozen: PyTree) -> PyTree:
     return p_def.unflatten(out)
 
 
-def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTransformation:
+def freeze(mask: Any, inner: GradientTransformation | None = None, *,
+           patterns: bool = True) -> GradientTransformation:
     """Fix the parameters where ``mask`` is True: their updates are zero.
 
     ``freeze(mask)`` alone zeroes the masked updates (optax's ``freeze``), for
@@ -96,6 +106,8 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
     variance, which the optimizer must never touch. Their gradient may be None
     or missing from the update tree (the result then has the params' structure,
     with None for those leaves, which :func:`apply_updates` leaves unchanged).
+    ``mask`` is read as in :func:`masked`; ``patterns=False`` reads a mapping as a
+    tree only, so a mask missing a key is an error (optax's ``selective_transform``).
 
     >>> import jax.numpy as jnp, optjax
     >>> params = {"w": jnp.ones(2), "bn": {"moving_mean": jnp.zeros(2)}}
@@ -107,14 +119,14 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
         return masked(set_to_zero(), mask)
 
     def labels(params):
-        m = _resolve_mask(mask, params)
+        m = _resolve_mask(mask, params, patterns)
         return jax.tree.map(lambda k: "frozen" if bool(k) else "trainable", m)
 
     part = partition({"trainable": inner, "frozen": set_to_zero()}, labels)
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is not None:
-            updates = _align_to_params(updates, params, _resolve_mask(mask, params))
+            updates = _align_to_params(updates, params, _resolve_mask(mask, params, patterns))
         updates, state = part.update(updates, state, params, **extra_args)
         return updates, state
 
@@ -122,5 +134,7 @@ def freeze(mask: Any, inner: GradientTransformation | None = None) -> GradientTr
 
 
 def selective_transform(optimizer: GradientTransformation, freeze_mask: Any) -> GradientTransformation:
-    """optax's name for ``freeze(freeze_mask, optimizer)``."""
-    return freeze(freeze_mask, optimizer)
+    """optax's name for ``freeze(freeze_mask, optimizer)``, with optax's masks: a tree
+    of bools like the params or a prefix of it (a mapping missing a key is an error,
+    not a pattern mapping)."""
+    return freeze(freeze_mask, optimizer, patterns=False)

@@ -80,6 +80,20 @@ CASES = {
     "scale_by_param_block_rms": (dict(), False, 1e-6),
     "scale_by_distance_over_gradients": (dict(), False, 1e-6),
     "normalize_by_update_norm": (dict(scale_factor=2.0), False, 1e-6),
+    # factored RMS: updates of size ~1 added unscaled to the params move sin(1.7 p) far,
+    # so float32 rounding grows to ~1e-5 relative by step 2 (step 0 agrees to 1e-7)
+    "scale_by_factored_rms": (dict(min_dim_size_to_factor=2), False, 5e-5),
+    "scale_by_factored_rms_offset": (dict(min_dim_size_to_factor=3, step_offset=1, decay_rate=0.5), False, 5e-5),
+    "scale_by_factored_rms_unfactored": (dict(factored=False), False, 5e-5),
+    "scale_by_lion_smooth": (dict(mode="smooth", smooth_beta=2.0), False, 1e-6),
+    "scale_by_lion_refined": (dict(mode="refined", b1=0.5), False, 1e-6),
+}
+# cases that call a name with other options: case -> name
+CASE_NAMES = {
+    "scale_by_factored_rms_offset": "scale_by_factored_rms",
+    "scale_by_factored_rms_unfactored": "scale_by_factored_rms",
+    "scale_by_lion_smooth": "scale_by_lion",
+    "scale_by_lion_refined": "scale_by_lion",
 }
 
 # state layouts that differ only through an existing optjax building block that the
@@ -89,7 +103,7 @@ LAYOUT_FROM_EXISTING_BLOCKS = {"adan", "nadamw", "adamaxw", "optimistic_adam_v2"
 
 
 def make(lib, case):
-    name = case.removesuffix("_sched").removesuffix("_nodebias").removesuffix("_bc")
+    name = CASE_NAMES.get(case) or case.removesuffix("_sched").removesuffix("_nodebias").removesuffix("_bc")
     kwargs = CASES[case][0]
     return getattr(lib, name)(**kwargs)
 
@@ -273,3 +287,10 @@ def test_optax_checkpoint_state_continues_in_optjax():
         uo, _ = to.update(grad(p, 2), so, p)
         uj, _ = tj.update(grad(p, 2), sj, p)
         np.testing.assert_allclose(np.asarray(uj["k"]), np.asarray(uo["k"]), rtol=1e-6)
+
+
+def test_lion_unknown_mode_raises_at_update_before_state_changes():
+    tx = optjax.scale_by_lion(mode="soft")
+    state = tx.init(params0())
+    with pytest.raises(ValueError, match="mode"):
+        tx.update(grad(params0(), 0), state)

@@ -93,3 +93,17 @@ def test_error_names_argument():
 def test_lr_mult_bad_regex_is_a_value_error_naming_the_pattern():
     with pytest.raises(ValueError, match=r"lr_mult: pattern 're:head\(' is not a valid regular expression"):
         optjax.lr_mult({"re:head(": 2.0})
+
+
+def test_clip_by_global_norm_injected_under_jit_as_optax():
+    import optax
+
+    g = {"w": jnp.arange(6.0).reshape(2, 3)}
+    outs = []
+    for lib in (optjax, optax):
+        tx = lib.inject_hyperparams(lib.clip_by_global_norm)(0.1)
+        state = jax.jit(tx.init)(g)
+        state.hyperparams["max_norm"] = jnp.asarray(2.0)
+        outs.append(jax.jit(tx.update)(g, state)[0]["w"])
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6)
+    np.testing.assert_allclose(float(jnp.linalg.norm(outs[0])), 2.0, rtol=1e-6)
