@@ -73,7 +73,7 @@ def second_moments(params: PyTree, dtype: Any = None, value: Any = 0.0) -> PyTre
     stored in at least float32 unless ``dtype`` says otherwise (a dtype, or
     ``"param"`` for each param's own; see :func:`optjax.numerics.second_moment_dtype`)."""
     return tree_map_none(
-        lambda p: full_mirroring(p, value, numerics.second_moment_dtype(p.dtype, dtype)), params)
+        lambda p: full_mirroring(p, value, numerics.second_moment_dtype(state_dtype(p), dtype)), params)
 
 
 def copy(params: PyTree, dtype: Any = None) -> PyTree:

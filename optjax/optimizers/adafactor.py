@@ -254,7 +254,8 @@ def scale_by_factored_rms(
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
         updates, (v_row, v_col, v) = per_leaf.apply(
-            leaf, updates, (state.v_row, state.v_col, state.v), step=state.count)
+            leaf, updates, (state.v_row, state.v_col, state.v), step=state.count,
+            state_like_params=False)  # factored rows/columns and (1,) placeholders
         return updates, FactoredRmsState(numerics.safe_increment(state.count), v_row, v_col, v)
 
     return GradientTransformation(init_fn, update_fn)

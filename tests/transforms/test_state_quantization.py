@@ -150,8 +150,8 @@ def test_threshold_exclude_and_nested_wrappers():
     adam_state = next(x for x in jax.tree.leaves(s["a"], is_leaf=lambda x: isinstance(x, optjax.ScaleByAdamState))
                       if isinstance(x, optjax.ScaleByAdamState))
     assert isinstance(adam_state.mu["w1"], QuantizedArray) and isinstance(adam_state.nu["b1"], QuantizedArray)
-    assert isinstance(s["b"][0].trace["w2"], QuantizedArray)
-    assert s["b"][0].trace["b2"].dtype == jnp.float32  # excluded
+    assert isinstance(s["b"].inner_state[0].trace["w2"], QuantizedArray)
+    assert s["b"].inner_state[0].trace["b2"].dtype == jnp.float32  # excluded
     small = optjax.quantized_state(optjax.adam(1e-3), min_size=512 * 256 + 1).init(params)
     assert not any(isinstance(x, QuantizedArray) for x in jax.tree.leaves(
         small, is_leaf=lambda x: isinstance(x, QuantizedArray)))
