@@ -178,7 +178,11 @@ def set_hyperparams(state: PyTree, **values: Any) -> PyTree:
         for k, v in values.items():
             if k in hps:
                 seen.add(k)
-                hps[k] = jnp.asarray(v, hps[k].dtype)
+                old = hps[k]
+                if jnp.issubdtype(old.dtype, jnp.integer) and not jnp.issubdtype(jnp.asarray(v).dtype, jnp.integer):
+                    raise TypeError(f"hyperparameter {k!r} is stored as {old.dtype} (it was injected as an "
+                                    f"integer); got {v!r}: inject it as a float (e.g. 1.0) to set floats")
+                hps[k] = jnp.asarray(v, old.dtype)
         return s._replace(hyperparams=hps)
 
     new = _walk(state, fn)

@@ -64,16 +64,16 @@ def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
+        inner = state if mask is None else state.inner_state
+        if validation.is_static_zero(weight_decay) and not scheduled:  # nothing to add (no params needed)
+            return updates, state
         if params is None:
             raise ValueError(NO_PARAMS_MSG.format(name=name))
-        inner = state if mask is None else state.inner_state
         count = inner.count if scheduled else 0
         wd = value_at(weight_decay, count)
         rate = wd
         if lr is not None:
             rate = sign * value_at(lr, count) * wd
-        if validation.is_static_zero(weight_decay) and not scheduled:  # optax's shortcut
-            return updates, wrap(inner)
         mult = _resolve_mult(weight_decay_mult, params)
         if mask is not None:
             keep = resolve_per_leaf(mask, params, name="weight decay mask", default=False)

@@ -306,6 +306,8 @@ def test_optjax_only_options_add_state_only_when_on():
     p = params0()
     plain = optjax.adam(1e-2).init(p)
     assert optax.tree.get(plain, "count") is not None
+    # one count, as optax's: optax.tree.get raises when it finds several
+    assert int(optax.tree.get(optjax.adamw(1e-2, weight_decay=0.1).init(p), "count")) == 0
     assert "nu_max" not in repr(jax.tree_util.tree_flatten_with_path(plain)[0])
     # torch's dampening needs the step count; off, trace has optax's layout
     assert skeleton(optjax.trace(0.9).init(p)) == skeleton(optax.trace(0.9).init(p))
