@@ -1,10 +1,11 @@
 """optjax.optimizers: the optimizer catalogue (public names listed in __all__ are
 re-exported by optjax)."""
 
-from optjax.optimizers.adam import ScaleByAdamState, adam, adamw, scale_by_adam
+from optjax.optimizers.adam import ScaleByAdamState, ScaleByAmsgradState, adam, adamw, scale_by_adam, scale_by_amsgrad
 from optjax.optimizers.momentum import TraceState, sgd, trace
 
-__all__: list[str] = ["ScaleByAdamState", "TraceState", "adam", "adamw", "scale_by_adam", "sgd", "trace"]
+__all__: list[str] = ["ScaleByAdamState", "ScaleByAmsgradState", "TraceState", "adam", "adamw", "scale_by_adam",
+                      "scale_by_amsgrad", "sgd", "trace"]
 
 # --- torch/optax side ---
 from optjax.optimizers.adabelief import ScaleByBeliefState, adabelief, scale_by_belief  # noqa: E402
@@ -31,7 +32,7 @@ from optjax.optimizers.lion import ScaleByLionState, lion, scale_by_lion  # noqa
 from optjax.optimizers.muon import MuonState, muon, newton_schulz, scale_by_muon  # noqa: E402
 from optjax.optimizers.nadam import ScaleByNadamState, nadam, scale_by_nadam  # noqa: E402
 from optjax.optimizers.radam import ScaleByRAdamState, radam, scale_by_radam  # noqa: E402
-from optjax.optimizers.rprop import ScaleByRpropState, rprop  # noqa: E402
+from optjax.optimizers.rprop import ScaleByRpropState, rprop, scale_by_rprop  # noqa: E402
 
 __all__ += [
     "ASGDState", "FactoredRmsState", "FactoredState", "MuonState", "ScaleByAdaDeltaState", "ScaleByAdamaxState",
@@ -39,8 +40,9 @@ __all__ += [
     "ScaleByRmsState", "ScaleByRpropState", "ScaleByRssState",
     "adabelief", "adadelta", "adafactor", "adagrad", "adamax", "amsgrad", "asgd", "lion", "muon",
     "nadam", "newton_schulz", "radam", "rmsprop", "rprop",
-    "scale_by_adadelta", "scale_by_adafactor", "scale_by_factored_rms", "scale_by_adamax", "scale_by_asgd", "scale_by_belief",
-    "scale_by_lion", "scale_by_muon", "scale_by_nadam", "scale_by_radam", "scale_by_rms", "scale_by_rss",
+    "scale_by_adadelta", "scale_by_adafactor", "scale_by_factored_rms", "scale_by_adamax", "scale_by_asgd",
+    "scale_by_belief", "scale_by_lion", "scale_by_muon", "scale_by_nadam", "scale_by_radam", "scale_by_rms",
+    "scale_by_rprop", "scale_by_rss",
 ]
 # --- end torch/optax side ---
 # --- MXNet side ---
@@ -53,11 +55,11 @@ from optjax.optimizers.lars import lars, mxnet_lars_mask, scale_by_mxnet_lars  #
 from optjax.optimizers.lbsgd import LbsgdState, lbsgd  # noqa: E402
 from optjax.optimizers.nag import NagState, nag  # noqa: E402
 from optjax.optimizers.sgld import SgldState, sgld  # noqa: E402
-from optjax.optimizers.signum import SignSgdState, SignumState, sign_sgd, signum  # noqa: E402
+from optjax.optimizers.signum import sign_sgd, signum  # noqa: E402
 
 __all__ += [
     "DcasgdState", "FtmlState", "FtrlState", "GroupAdagradState", "LbsgdState", "NagState",
-    "ScaleByLambMomentsState", "SgldState", "SignSgdState", "SignumState", "dcasgd", "ftml", "ftrl",
+    "ScaleByLambMomentsState", "SgldState", "dcasgd", "ftml", "ftrl",
     "group_adagrad", "lamb", "lars", "lbsgd", "mxnet_lars_mask", "nag", "scale_by_mxnet_lars",
     "scale_by_trust_ratio", "sgld", "sign_sgd", "signum",
 ]

@@ -13,8 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from optjax import numerics, per_leaf, validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, is_schedule, value_at
-from optjax.combine import chain
+from optjax.base import EmptyState, GradientTransformation, ScalarOrSchedule, is_schedule, value_at
+from optjax.transforms.averaging import EmaState
+from optjax.transforms.scaling import ScaleByScheduleState
 from optjax.optimizers._util import is_zero
 from optjax.tree import tree_map_none, zeros_mirroring
 from optjax.transforms.scaling import scale
@@ -24,15 +25,14 @@ VARIANTS = ("optax", "torch")
 
 
 class FactoredState(NamedTuple):
-    """``v_row``/``v_col``: factored second moments of leaves that are factored
-    (None elsewhere); ``v``: the full second moment of the others (None where
-    factored); ``mu``: momentum (optax variant with ``momentum``; else None)."""
+    """optax's layout: ``v_row``/``v_col``, the factored second moments of factored
+    leaves, and ``v``, the full second moment of the others; a leaf's unused fields hold
+    a ``(1,)`` zero."""
 
     count: jax.Array
     v_row: Any
     v_col: Any
     v: Any
-    mu: Any
 
 
 def _factored_dims(shape, factored, min_dim):
@@ -85,7 +85,13 @@ def scale_by_adafactor(
     min_scale: float = 1e-3,
 ) -> GradientTransformation:
     """The Adafactor step without weight decay and without the final sign flip:
-    ``p <- p - u`` with ``u`` the result. See :func:`adafactor`."""
+    ``p <- p - u`` with ``u`` the result. See :func:`adafactor`.
+
+    The step runs fused; the state is a tuple in the layout of optax's chain for
+    the same options: ``FactoredState``, then (optax variant) an ``EmptyState`` for
+    the clipping, the learning rate's stage (a schedule's count), an ``EmptyState``
+    for the parameter scale and ``EmaState(count, ema)`` for the momentum, each
+    present when its option is on."""
     validation.one_of("variant", variant, VARIANTS)
     validation.non_negative("decay_rate", decay_rate)
     validation.non_negative("decay_offset", decay_offset)
@@ -109,10 +115,13 @@ def scale_by_adafactor(
             return (p.ndim - 2, p.ndim - 1) if p.ndim >= 2 else None
         return _factored_dims(p.shape, factored, min_dim_size_to_factor)
 
+    def unused(p):
+        return jnp.zeros((1,), numerics.second_moment_dtype(p.dtype))
+
     def init_row(p):
         d = dims(p)
         if d is None:
-            return None
+            return unused(p)
         shape = list(p.shape)
         shape[d[1]] = 1 if torch_style else None  # torch keeps dims; optax drops them
         return jnp.zeros([s for s in shape if s is not None], numerics.second_moment_dtype(p.dtype))
@@ -120,16 +129,32 @@ def scale_by_adafactor(
     def init_col(p):
         d = dims(p)
         if d is None:
-            return None
+            return unused(p)
         shape = list(p.shape)
         shape[d[0]] = 1 if torch_style else None
         return jnp.zeros([s for s in shape if s is not None], numerics.second_moment_dtype(p.dtype))
 
     def init_v(p):
-        return None if dims(p) is not None else zeros_mirroring(p, numerics.second_moment_dtype(p.dtype))
+        return unused(p) if dims(p) is not None else zeros_mirroring(p, numerics.second_moment_dtype(p.dtype))
 
     def init_mu(p):
-        return zeros_mirroring(p, dtype_momentum) if momentum is not None else None
+        return zeros_mirroring(p, dtype_momentum)
+
+    # the stages of optax's chain after scale_by_factored_rms (optax variant)
+    scheduled = is_schedule(learning_rate)
+    with_clip = not torch_style and clipping_threshold is not None
+    with_lr = not torch_style and learning_rate is not None
+    with_scale = not torch_style and multiply_by_parameter_scale
+    with_ema = not torch_style and momentum is not None
+
+    def stages(count, ema):
+        out = [EmptyState()] * with_clip
+        if with_lr:
+            out.append(ScaleByScheduleState(count) if scheduled else EmptyState())
+        out += [EmptyState()] * with_scale
+        if with_ema:
+            out.append(EmaState(count=count, ema=ema))
+        return tuple(out)
 
     @jax.jit
     def leaf(g, p, v_row, v_col, v, mu, *, count, lr):
@@ -165,22 +190,25 @@ def scale_by_adafactor(
         return u, (v_row, v_col, v, mu)
 
     def init_fn(params):
-        return FactoredState(
-            count=numerics.zero_count(),
+        zero = numerics.zero_count()
+        factored_state = FactoredState(
+            count=zero,
             v_row=tree_map_none(init_row, params),
             v_col=tree_map_none(init_col, params),
             v=tree_map_none(init_v, params),
-            mu=tree_map_none(init_mu, params),
         )
+        return (factored_state, *stages(zero, tree_map_none(init_mu, params) if with_ema else None))
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
-        count = numerics.safe_increment(state.count)
-        lr = None if learning_rate is None else jnp.asarray(value_at(learning_rate, state.count), jnp.float32)
+        fs = state[0]
+        count = numerics.safe_increment(fs.count)
+        lr = None if learning_rate is None else jnp.asarray(value_at(learning_rate, fs.count), jnp.float32)
+        mu = state[-1].ema if with_ema else per_leaf.nothing(fs.v)
         updates, (v_row, v_col, v, mu) = per_leaf.apply(
-            leaf, updates, (state.v_row, state.v_col, state.v, state.mu), params,
+            leaf, updates, (fs.v_row, fs.v_col, fs.v, mu), params,
             name="adafactor", needs_params=True, count=count, lr=lr)
-        return updates, FactoredState(count=count, v_row=v_row, v_col=v_col, v=v, mu=mu)
+        return updates, (FactoredState(count=count, v_row=v_row, v_col=v_col, v=v), *stages(count, mu))
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -307,17 +335,36 @@ def adafactor(
     if weight_decay_rate is not None:
         validation.non_negative("weight_decay_rate", weight_decay_rate)
     if variant == "torch":
-        parts = [core]
+        parts = []
         if not is_zero(weight_decay_rate):
             # p <- p - alpha U - lr wd p: the decay is scaled by lr (decoupled).
             parts.append(add_decayed_weights(_lr_times(learning_rate, weight_decay_rate)))
         parts.append(scale(-1.0))
-        return chain(*parts)
-    parts = [core]
+        return _then(core, parts)
+    parts = []
     if weight_decay_rate is not None:
         parts.append(add_decayed_weights(weight_decay_rate, weight_decay_mask))
     parts.append(scale(-1.0))
-    return chain(*parts)
+    return _then(core, parts)
+
+
+def _then(first: GradientTransformation, parts: list) -> GradientTransformation:
+    """``chain(first, *parts)`` with one flat tuple of stage states, as optax's one chain
+    (``first`` keeps a tuple of stage states itself)."""
+
+    def init_fn(params):
+        return (*first.init(params), *(t.init(params) for t in parts))
+
+    def update_fn(updates, state, params=None, **extra_args):
+        k = len(state) - len(parts)
+        updates, head = first.update(updates, state[:k], params, **extra_args)
+        tail = []
+        for t, s in zip(parts, state[k:]):
+            updates, s = t.update(updates, s, params, **extra_args)
+            tail.append(s)
+        return updates, (*head, *tail)
+
+    return GradientTransformation(init_fn, update_fn)
 
 
 def _lr_times(lr, wd):

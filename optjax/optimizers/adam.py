@@ -21,7 +21,15 @@ AMSGRAD_MODES = (None, "raw", "corrected")
 
 
 class ScaleByAdamState(NamedTuple):
-    """First and second moments (one leaf per param); ``nu_max`` for AMSGrad."""
+    """The step count and the first and second moments (one leaf per param)."""
+
+    count: jax.Array
+    mu: Any
+    nu: Any
+
+
+class ScaleByAmsgradState(NamedTuple):
+    """:class:`ScaleByAdamState` and the running maximum ``nu_max`` (with ``amsgrad``)."""
 
     count: jax.Array
     mu: Any
@@ -42,6 +50,9 @@ def scale_by_adam(
     eps_placement: str = "corrected",
 ) -> GradientTransformation:
     """Rescale updates by Adam's moment estimates.
+
+    The state is optax's ``ScaleByAdamState(count, mu, nu)``; with ``amsgrad`` it
+    is ``ScaleByAmsgradState(count, mu, nu, nu_max)`` (optax's ``scale_by_amsgrad``).
 
     With ``t`` the step (1, 2, ...)::
 
@@ -103,20 +114,39 @@ def scale_by_adam(
         return u, (mu, nu, nu_max)
 
     def init_fn(params):
-        return ScaleByAdamState(
-            count=numerics.zero_count(),
-            mu=per_leaf.zeros(params, mu_dtype),
-            nu=per_leaf.second_moments(params, nu_dtype),
-            nu_max=per_leaf.second_moments(params, nu_dtype) if amsgrad else per_leaf.nothing(params),
-        )
+        count, mu, nu = numerics.zero_count(), per_leaf.zeros(params, mu_dtype), per_leaf.second_moments(params, nu_dtype)
+        if amsgrad:
+            return ScaleByAmsgradState(count=count, mu=mu, nu=nu, nu_max=per_leaf.second_moments(params, nu_dtype))
+        return ScaleByAdamState(count=count, mu=mu, nu=nu)
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
         count = numerics.safe_increment(state.count)
-        updates, (mu, nu, nu_max) = per_leaf.apply(leaf, updates, (state.mu, state.nu, state.nu_max), count=count)
-        return updates, ScaleByAdamState(count=count, mu=mu, nu=nu, nu_max=nu_max)
+        nu_max = state.nu_max if amsgrad else per_leaf.nothing(state.mu)
+        updates, (mu, nu, nu_max) = per_leaf.apply(leaf, updates, (state.mu, state.nu, nu_max), count=count)
+        if amsgrad:
+            return updates, ScaleByAmsgradState(count=count, mu=mu, nu=nu, nu_max=nu_max)
+        return updates, ScaleByAdamState(count=count, mu=mu, nu=nu)
 
     return GradientTransformation(init_fn, update_fn)
+
+
+def scale_by_amsgrad(
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    eps_root: float = 0.0,
+    mu_dtype: Any = None,
+) -> GradientTransformation:
+    """AMSGrad's rescaling (``optax.scale_by_amsgrad``): :func:`scale_by_adam` with
+    ``amsgrad="corrected"``, the running maximum of ``v_hat``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> tx = optjax.scale_by_amsgrad()
+    >>> tx.init({"w": jnp.ones(2)})._fields
+    ('count', 'mu', 'nu', 'nu_max')
+    """
+    return scale_by_adam(b1, b2, eps, eps_root, mu_dtype=mu_dtype, amsgrad="corrected")
 
 
 def adam(

@@ -18,6 +18,7 @@ from optjax import numerics, per_leaf, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, identity
 from optjax.optimizers._util import bias_correction as _bias_correction, is_zero, with_decay
 from optjax.optimizers.momentum import trace
+from optjax.transforms.moments import ScaleByRStdDevState, ScaleByRStdDevWithCountState
 
 
 def _sq(g):
@@ -29,11 +30,26 @@ def _sq(g):
 
 
 class ScaleByRmsState(NamedTuple):
-    """``nu``: running mean of ``g**2``; ``mu``: running mean of ``g`` (centered only)."""
+    """``nu``: running mean of ``g**2`` (optax's layout)."""
+
+    nu: Any
+
+
+class ScaleByRmsWithCountState(NamedTuple):
+    """The step count and ``nu`` (with ``bias_correction``)."""
 
     count: jax.Array
-    mu: Any
     nu: Any
+
+
+def _rms_state(centered: bool, bias_correction: bool, count, mu, nu):
+    """optax's class for the options: ``scale_by_rms``'s (count only with a bias
+    correction) or, centered, ``scale_by_stddev``'s (``mu`` and ``nu``)."""
+    if centered:
+        if bias_correction:
+            return ScaleByRStdDevWithCountState(count=count, mu=mu, nu=nu)
+        return ScaleByRStdDevState(mu=mu, nu=nu)
+    return ScaleByRmsWithCountState(count=count, nu=nu) if bias_correction else ScaleByRmsState(nu=nu)
 
 
 def scale_by_rms(
@@ -64,6 +80,10 @@ def scale_by_rms(
       centered: subtract the squared mean gradient (torch/MXNet ``centered``).
       nu_dtype, mu_dtype: storage dtypes of the running means (``nu``: at least
         float32 by default, ``"param"`` for the param's dtype; ``mu``: the param's).
+
+    The state has optax's layout: ``ScaleByRmsState(nu)``, with the step count
+    (``ScaleByRmsWithCountState``) only under ``bias_correction``; centered, the
+    layout of optax's ``scale_by_stddev`` (``mu``, ``nu``; and ``count``).
     """
     validation.non_negative("initial_scale", initial_scale)
     validation.unit_interval("decay", decay)
@@ -89,17 +109,16 @@ def scale_by_rms(
         return g / (jnp.sqrt(var) + eps), (mu, nu)
 
     def init_fn(params):
-        return ScaleByRmsState(
-            count=numerics.zero_count(),
-            mu=per_leaf.zeros(params, mu_dtype) if centered else per_leaf.nothing(params),
-            nu=per_leaf.second_moments(params, nu_dtype, initial_scale),
-        )
+        mu = per_leaf.zeros(params, mu_dtype) if centered else None
+        return _rms_state(centered, bias_correction, numerics.zero_count(), mu,
+                          per_leaf.second_moments(params, nu_dtype, initial_scale))
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
-        count = numerics.safe_increment(state.count)
-        updates, (mu, nu) = per_leaf.apply(leaf, updates, (state.mu, state.nu), count=count)
-        return updates, ScaleByRmsState(count=count, mu=mu, nu=nu)
+        count = numerics.safe_increment(state.count) if bias_correction else 0
+        mu = state.mu if centered else per_leaf.nothing(state.nu)
+        updates, (mu, nu) = per_leaf.apply(leaf, updates, (mu, state.nu), count=count)
+        return updates, _rms_state(centered, bias_correction, count, mu, nu)
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -159,7 +178,13 @@ def rmsprop(
 
 
 class ScaleByRssState(NamedTuple):
-    """``sum_of_squares``: the accumulated ``g**2`` (torch's ``sum``)."""
+    """``sum_of_squares``: the accumulated ``g**2`` (torch's ``sum``; optax's layout)."""
+
+    sum_of_squares: Any
+
+
+class ScaleByRssWithCountState(NamedTuple):
+    """The step count and ``sum_of_squares`` (with torch's ``lr_decay``)."""
 
     count: jax.Array
     sum_of_squares: Any
@@ -179,10 +204,15 @@ def scale_by_rss(
     * ``eps_in_sqrt=False`` (torch): ``u = g / (sqrt(s) + eps)``;
 
     and ``u <- u / (1 + (t - 1) * lr_decay)`` (torch's ``lr_decay``, t = 1, 2, ...).
+
+    The state is optax's ``ScaleByRssState(sum_of_squares)``; a nonzero
+    ``lr_decay`` adds the step count (``ScaleByRssWithCountState``).
     """
     validation.non_negative("initial_accumulator_value", initial_accumulator_value)
     validation.non_negative("eps", eps)
     validation.non_negative("lr_decay", lr_decay)
+
+    decays = not is_zero(lr_decay)
 
     @jax.jit
     def leaf(g, p, sum_of_squares, *, count):
@@ -192,21 +222,19 @@ def scale_by_rss(
             u = jnp.where(s > 0, jax.lax.rsqrt(s + eps), 0.0) * g
         else:
             u = g / (jnp.sqrt(s) + eps)
-        if not is_zero(lr_decay):
+        if decays:
             u = u / (1.0 + (count.astype(s.dtype) - 1.0) * lr_decay)
         return u, (s,)
 
     def init_fn(params):
-        return ScaleByRssState(
-            count=numerics.zero_count(),
-            sum_of_squares=per_leaf.second_moments(params, accumulator_dtype, initial_accumulator_value),
-        )
+        s = per_leaf.second_moments(params, accumulator_dtype, initial_accumulator_value)
+        return ScaleByRssWithCountState(numerics.zero_count(), s) if decays else ScaleByRssState(s)
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
-        count = numerics.safe_increment(state.count)
+        count = numerics.safe_increment(state.count) if decays else 0
         updates, (s,) = per_leaf.apply(leaf, updates, (state.sum_of_squares,), count=count)
-        return updates, ScaleByRssState(count=count, sum_of_squares=s)
+        return updates, ScaleByRssWithCountState(count, s) if decays else ScaleByRssState(s)
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -245,7 +273,6 @@ def adagrad(
 class ScaleByAdaDeltaState(NamedTuple):
     """``e_g``: running mean of ``g**2``; ``e_x``: running mean of the squared steps."""
 
-    count: jax.Array
     e_g: Any
     e_x: Any
 
@@ -267,16 +294,14 @@ def scale_by_adadelta(rho: float = 0.9, eps: float = 1e-6, *, accumulator_dtype:
 
     def init_fn(params):
         return ScaleByAdaDeltaState(
-            count=numerics.zero_count(),
             e_g=per_leaf.second_moments(params, accumulator_dtype),
             e_x=per_leaf.second_moments(params, accumulator_dtype),
         )
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
-        count = numerics.safe_increment(state.count)
         updates, (e_g, e_x) = per_leaf.apply(leaf, updates, (state.e_g, state.e_x))
-        return updates, ScaleByAdaDeltaState(count=count, e_g=e_g, e_x=e_x)
+        return updates, ScaleByAdaDeltaState(e_g=e_g, e_x=e_x)
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -303,7 +328,7 @@ def adadelta(
     """
     lr = 1.0 if learning_rate is None else learning_rate
     core = scale_by_adadelta(rho, eps, accumulator_dtype=accumulator_dtype)
-    return with_decay(core, lr, weight_decay, maximize=maximize, mask=weight_decay_mask)
+    return with_decay(core, lr, weight_decay, maximize=maximize, mask=weight_decay_mask, keep_zero_decay=True)
 
 
 # ----------------------------------------------------------------------------

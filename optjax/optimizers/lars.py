@@ -135,14 +135,13 @@ def lars(
     validation.check("momentum", momentum, low=0.0, high=1.0)
     validation.one_of("trust_ratio_form", trust_ratio_form, TRUST_RATIO_FORMS)
     if trust_ratio_form == "mxnet":
-        direction = scale_by_mxnet_lars(trust_coefficient, eps, weight_decay=weight_decay,
-                                        weight_decay_mask=weight_decay_mask,
-                                        trust_ratio_mask=trust_ratio_mask, clip_gradient=clip_gradient)
+        direction = [scale_by_mxnet_lars(trust_coefficient, eps, weight_decay=weight_decay,
+                                         weight_decay_mask=weight_decay_mask,
+                                         trust_ratio_mask=trust_ratio_mask, clip_gradient=clip_gradient)]
     else:
         if clip_gradient is not None:
             raise ValueError("clip_gradient needs trust_ratio_form='mxnet' (chain optjax.clip before lars)")
-        direction = chain(
-            add_decayed_weights(weight_decay, weight_decay_mask),
-            masked(scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps), trust_ratio_mask),
-        )
-    return chain(direction, scale_by_learning_rate(learning_rate), trace(momentum, nesterov))
+        # optax.lars's four stages (and so its state layout)
+        direction = [add_decayed_weights(weight_decay, weight_decay_mask),
+                     masked(scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps), trust_ratio_mask)]
+    return chain(*direction, scale_by_learning_rate(learning_rate), trace(momentum, nesterov))

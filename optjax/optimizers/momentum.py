@@ -18,7 +18,14 @@ from optjax.optimizers._util import concrete_nonzero, is_zero, with_decay
 
 
 class TraceState(NamedTuple):
-    """The momentum buffer ``trace`` (one leaf per param) and the step count."""
+    """The momentum buffer ``trace`` (one leaf per param), optax's layout."""
+
+    trace: Any
+
+
+class DampenedTraceState(NamedTuple):
+    """The step count and the momentum buffer (with torch's ``dampening``, whose
+    first step is undampened)."""
 
     count: jax.Array
     trace: Any
@@ -36,6 +43,9 @@ def trace(
     The first step sets ``b = g`` undampened, as torch does (with
     ``dampening=0`` this equals a zero-initialised buffer, optax's ``trace``).
 
+    The state is optax's ``TraceState(trace)``; a nonzero ``dampening`` adds the
+    step count (``DampenedTraceState(count, trace)``).
+
     Args:
       decay: momentum ``mu`` in [0, 1].
       nesterov: Nesterov momentum (needs ``dampening == 0``, as in torch).
@@ -47,23 +57,29 @@ def trace(
     if nesterov and concrete_nonzero(dampening):
         raise ValueError("nesterov momentum requires dampening == 0 (as in torch.optim.SGD)")
 
+    dampened = not is_zero(dampening)
+
     @jax.jit
     def leaf(g, p, b, *, count):
         del p
         new = decay * b + (1.0 - dampening) * g
-        if not is_zero(dampening):
+        if dampened:
             new = jnp.where(count == 1, g, new)
         u = g + decay * new if nesterov else new
         return u, (new,)
 
     def init_fn(params):
-        return TraceState(count=numerics.zero_count(), trace=per_leaf.zeros(params, accumulator_dtype))
+        buf = per_leaf.zeros(params, accumulator_dtype)
+        return DampenedTraceState(count=numerics.zero_count(), trace=buf) if dampened else TraceState(trace=buf)
 
     def update_fn(updates, state, params=None, **extra_args):
         del params, extra_args
+        if not dampened:
+            updates, (b,) = per_leaf.apply(leaf, updates, (state.trace,), count=0)
+            return updates, TraceState(trace=b)
         count = numerics.safe_increment(state.count)
         updates, (b,) = per_leaf.apply(leaf, updates, (state.trace,), count=count)
-        return updates, TraceState(count=count, trace=b)
+        return updates, DampenedTraceState(count=count, trace=b)
 
     return GradientTransformation(init_fn, update_fn)
 

@@ -12,18 +12,26 @@ import jax
 import jax.numpy as jnp
 
 from optjax import numerics, per_leaf, validation
-from optjax.base import GradientTransformation, ScalarOrSchedule, value_at
+from optjax.base import EmptyState, GradientTransformation, ScalarOrSchedule, is_schedule, value_at
+from optjax.transforms.averaging import EmaState
+from optjax.transforms.scaling import ScaleByScheduleState
+
+# optax's layout: sign_sgd is chain(scale_by_sign, scale_by_learning_rate) and signum
+# chain(ema(beta, debias=False), scale_by_sign, scale_by_learning_rate). The step runs
+# fused here (MXNet's decays sit inside it); the state keeps the chain's shape: a
+# schedule's count in the learning-rate stage, EmptyState elsewhere.
 
 
-class SignSgdState(NamedTuple):
-    count: jax.Array
+def _lr_stage(learning_rate: ScalarOrSchedule, count: Any) -> NamedTuple:
+    """The learning-rate stage's state: the schedule's count, or none."""
+    return ScaleByScheduleState(count) if is_schedule(learning_rate) else EmptyState()
 
 
-class SignumState(NamedTuple):
-    """``mu``: the EMA of (decayed) gradients. MXNet stores its negation."""
-
-    count: jax.Array
-    mu: Any
+def _lr_step(learning_rate: ScalarOrSchedule, state: NamedTuple) -> tuple[Any, NamedTuple]:
+    """``(lr this step, the stage's next state)``."""
+    if not is_schedule(learning_rate):
+        return learning_rate, state
+    return value_at(learning_rate, state.count), ScaleByScheduleState(numerics.safe_increment(state.count))
 
 
 def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> GradientTransformation:
@@ -53,14 +61,14 @@ def sign_sgd(learning_rate: ScalarOrSchedule, *, weight_decay: Any = 0.0) -> Gra
 
     def init_fn(params):
         del params
-        return SignSgdState(count=numerics.zero_count())
+        return (EmptyState(), _lr_stage(learning_rate, numerics.zero_count()))
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
-        lr = value_at(learning_rate, state.count)
+        lr, lr_state = _lr_step(learning_rate, state[1])
         updates, () = per_leaf.apply(leaf, updates, (), params, name="sign_sgd", needs_params=not no_wd,
                                      lr=lr, lr_wd=lr * weight_decay)
-        return updates, SignSgdState(count=numerics.safe_increment(state.count))
+        return updates, (state[0], lr_state)
 
     return GradientTransformation(init_fn, update_fn)
 
@@ -80,6 +88,8 @@ def signum(
 
     This is MXNet's ``Signum(momentum=beta, wd=wd, wd_lh=wd_lh)``; MXNet keeps
     ``-m`` as its state (exactly the negation, so the numbers are identical).
+    The state has ``optax.signum``'s layout: ``(EmaState(count, ema), EmptyState(),
+    EmptyState() or ScaleByScheduleState(count))`` with ``m`` in ``ema``.
 
     Args:
       learning_rate: ``lr >= 0``, float or schedule.
@@ -112,13 +122,16 @@ def signum(
         return u, (m,)
 
     def init_fn(params):
-        return SignumState(count=numerics.zero_count(), mu=per_leaf.zeros(params, accumulator_dtype))
+        zero = numerics.zero_count()
+        return (EmaState(count=zero, ema=per_leaf.zeros(params, accumulator_dtype)), EmptyState(),
+                _lr_stage(learning_rate, zero))
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
-        lr = value_at(learning_rate, state.count)
-        updates, (mu,) = per_leaf.apply(leaf, updates, (state.mu,), params, name="signum",
-                                        needs_params=not (no_wd and no_lh), lr=lr, lr_wd_lh=lr * wd_lh)
-        return updates, SignumState(count=numerics.safe_increment(state.count), mu=mu)
+        ema, _, lr_state = state
+        lr, lr_state = _lr_step(learning_rate, lr_state)
+        updates, (m,) = per_leaf.apply(leaf, updates, (ema.ema,), params, name="signum",
+                                       needs_params=not (no_wd and no_lh), lr=lr, lr_wd_lh=lr * wd_lh)
+        return updates, (EmaState(count=numerics.safe_increment(ema.count), ema=m), EmptyState(), lr_state)
 
     return GradientTransformation(init_fn, update_fn)

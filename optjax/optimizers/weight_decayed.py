@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
-import jax
 import jax.numpy as jnp
 
 from optjax import tree_math, validation
@@ -15,6 +14,7 @@ from optjax.optimizers.adam import adamw
 from optjax.optimizers.adaptive import scale_by_adamax
 from optjax.optimizers.lamb import scale_by_trust_ratio
 from optjax.transforms import add_decayed_weights, scale_by_learning_rate
+from optjax.transforms.weight_decay import WeightDecaySchedule
 
 
 def nadamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
@@ -80,12 +80,6 @@ def fromage(learning_rate: ScalarOrSchedule, min_norm: float = 1e-6) -> Gradient
 
     return chain(scale_by_trust_ratio(min_norm), scale_by_learning_rate(lambda c: mult_lr(c) * learning_rate(c)),
                  _add_scaled_params(lambda c: mult_lr(c) - 1))
-
-
-class WeightDecaySchedule(NamedTuple):
-    """Step count for a scheduled coefficient (optax's ``add_decayed_weights`` layout)."""
-
-    count: jax.Array
 
 
 def _add_scaled_params(coef: ScalarOrSchedule) -> GradientTransformation:

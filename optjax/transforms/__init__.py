@@ -6,6 +6,7 @@ from optjax.transforms.constraints import clip_params, constrain_params
 from optjax.transforms.conditional import ApplyIfFiniteState, apply_if_finite
 from optjax.transforms.hyperparams import (
     InjectHyperparamsState,
+    InjectStatefulHyperparamsState,
     get_hyperparam,
     inject_hyperparams,
     set_hyperparams,
@@ -21,7 +22,8 @@ from optjax.transforms.scaling import (
 from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight_decay, mxnet_wd_mult
 
 __all__ = [
-    "ApplyIfFiniteState", "InjectHyperparamsState", "MaskedState", "MultiSteps", "MultiStepsState",
+    "ApplyIfFiniteState", "InjectHyperparamsState", "InjectStatefulHyperparamsState", "MaskedState",
+    "MultiSteps", "MultiStepsState",
     "ScaleByScheduleState", "add_decayed_weights", "apply_if_finite", "clip", "clip_by_global_norm",
     "clip_params", "constrain_params",
     "decoupled_weight_decay", "freeze", "get_hyperparam", "inject_hyperparams", "lr_mult", "masked",

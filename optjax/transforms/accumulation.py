@@ -19,7 +19,8 @@ class MultiStepsState(NamedTuple):
     mini_step: jax.Array  # int32: mini-steps accumulated since the last real update
     gradient_step: jax.Array  # int32: real updates made so far
     inner_opt_state: Any
-    acc_grads: PyTree  # running sum (or mean) of the mini-step gradients
+    acc_grads: PyTree  # running mean (or sum) of this window's mini-step gradients
+    skip_state: PyTree = ()  # what should_skip_update_fn returned last (optax's layout)
 
 
 class MultiSteps:
@@ -31,11 +32,18 @@ class MultiSteps:
     (the sum with ``use_grad_mean=False``). This is MXNet's
     ``grad_req='add'`` with ``trainer.step(batch_size * k)``.
 
+    The state is optax's ``MultiStepsState``: ``acc_grads`` holds the running
+    mean ``a <- a + (g - a) / n`` of the window's gradients (the sum without
+    ``use_grad_mean``), so an optax checkpoint taken mid-window continues here.
+
     Args:
       opt: the inner transform.
       every_k_schedule: ``k >= 1``, an int or a function of the real-update
         count (``gradient_step``) giving k.
       use_grad_mean: average (True) or sum the accumulated gradients.
+      should_skip_update_fn: optional ``f(updates, gradient_step, params) ->
+        (skip, skip_state)`` (e.g. :func:`optjax.skip_not_finite`): a skipped
+        mini-step changes nothing but ``skip_state``, as if it never happened.
       accumulator_dtype: dtype of the accumulator (default float32 for
         low-precision gradients, else the gradient's dtype).
 
@@ -53,6 +61,7 @@ class MultiSteps:
         opt: GradientTransformation,
         every_k_schedule: int | Callable[[jax.Array], jax.Array],
         use_grad_mean: bool = True,
+        should_skip_update_fn: Callable[..., tuple[jax.Array, Any]] | None = None,
         accumulator_dtype: Any = None,
     ):
         if not callable(every_k_schedule):
@@ -63,6 +72,7 @@ class MultiSteps:
         self._k = every_k_schedule
         self._use_mean = use_grad_mean
         self._acc_dtype = accumulator_dtype
+        self._should_skip = should_skip_update_fn
         # the lax.cond's branches are new closures on every call: jit_once traces them once
         self._update = jit_once(self._update_fn)
 
@@ -79,12 +89,25 @@ class MultiSteps:
             return self._acc_dtype
         return numerics.compute_dtype(x.dtype)
 
+    def _skip(self, updates, gradient_step, params) -> tuple[Any, Any]:
+        if self._should_skip is None:
+            return None, ()
+        skip, skip_state = self._should_skip(updates, gradient_step, params)
+        skip = jnp.asarray(skip)
+        if (skip.dtype, skip.shape) != (jnp.bool_, ()):
+            raise ValueError("should_skip_update_fn must return a boolean scalar as its first value, "
+                             f"got dtype {skip.dtype} and shape {skip.shape}")
+        return skip, skip_state
+
     def init(self, params: PyTree) -> MultiStepsState:
+        gradient_step = numerics.zero_count()
+        _, skip_state = self._skip(tree_map_none(jnp.zeros_like, params), gradient_step, params)
         return MultiStepsState(
             mini_step=numerics.zero_count(),
-            gradient_step=numerics.zero_count(),
+            gradient_step=gradient_step,
             inner_opt_state=self._opt.init(params),
             acc_grads=tree_map_none(lambda p: zeros_like(p, self._acc_dt(p)), params),
+            skip_state=skip_state,
         )
 
     def update(self, updates: PyTree, state: MultiStepsState, params: PyTree | None = None, **extra_args):
@@ -93,36 +116,39 @@ class MultiSteps:
 
     def _update_fn(self, updates, state, params=None, **extra_args):
         flatten_like_state(updates, state.acc_grads, "the accumulated gradients")
+        should_skip, skip_state = self._skip(updates, state.gradient_step, params)
         k = self._k_at(state.gradient_step)
-        acc = jax.tree.map(
-            lambda a, g: a if g is None else a + g.astype(a.dtype),
-            state.acc_grads, updates, is_leaf=is_none,
-        )
+        n = (state.mini_step + 1).astype(jnp.float32)
+
+        def add(a, g):
+            if g is None:
+                return a
+            g = g.astype(a.dtype)
+            return a + (g - a) / n.astype(a.dtype) if self._use_mean else a + g
+
+        acc = jax.tree.map(add, state.acc_grads, updates, is_leaf=is_none)
         mini = state.mini_step + 1
         emit = mini >= k
 
         def do_update(_):
-            denom = k.astype(jnp.float32) if self._use_mean else jnp.float32(1)
-            grads = jax.tree.map(
-                lambda a, g: None if g is None else (a / denom.astype(a.dtype)).astype(g.dtype),
-                acc, updates, is_leaf=is_none,
-            )
+            grads = jax.tree.map(lambda a, g: None if g is None else a.astype(g.dtype), acc, updates,
+                                 is_leaf=is_none)
             new_u, new_inner = call_update(self._opt, grads, state.inner_opt_state, params, extra_args)
-            return (
-                new_u,
-                MultiStepsState(
-                    numerics.zero_count(),
-                    numerics.safe_increment(state.gradient_step),
-                    new_inner,
-                    zeros_like(acc),
-                ),
-            )
+            return new_u, MultiStepsState(numerics.zero_count(), numerics.safe_increment(state.gradient_step),
+                                          new_inner, zeros_like(acc), skip_state)
+
+        def accumulate(_):
+            zero_u = tree_map_none(jnp.zeros_like, updates)
+            return zero_u, MultiStepsState(mini, state.gradient_step, state.inner_opt_state, acc, skip_state)
 
         def skip(_):
             zero_u = tree_map_none(jnp.zeros_like, updates)
-            return zero_u, MultiStepsState(mini, state.gradient_step, state.inner_opt_state, acc)
+            return zero_u, state._replace(skip_state=skip_state)
 
-        return jax.lax.cond(emit, do_update, skip, None)
+        if should_skip is None:
+            return jax.lax.cond(emit, do_update, accumulate, None)
+        branch = jnp.where(should_skip, 2, emit.astype(jnp.int32))
+        return jax.lax.switch(branch, [accumulate, do_update, skip], None)
 
     def has_updated(self, state: MultiStepsState) -> jax.Array:
         """True right after a step that ran the inner optimizer."""

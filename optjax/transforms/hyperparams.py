@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optjax import numerics, validation
-from optjax.base import GradientTransformation, PyTree, call_update, is_schedule, jit_once
+from optjax.base import GradientTransformation, PyTree, call_update, jit_once
 
 
 class _FactoryChecks:
@@ -69,12 +69,17 @@ def _unflatten_hyperparams(aux, children) -> Hyperparams:
 jax.tree_util.register_pytree_with_keys(Hyperparams, _flatten_hyperparams, _unflatten_hyperparams)
 
 
-class InjectHyperparamsState(NamedTuple):
-    """``hyperparams`` maps each injected name to its current value."""
+class InjectStatefulHyperparamsState(NamedTuple):
+    """``hyperparams`` maps each injected name to its current value;
+    ``hyperparams_states`` holds each scheduled one's schedule state (optax's layout)."""
 
     count: jax.Array  # int32, steps taken
     hyperparams: dict
+    hyperparams_states: dict
     inner_state: Any
+
+
+InjectHyperparamsState = InjectStatefulHyperparamsState  # the name optjax used first
 
 
 def _is_numeric(v: Any) -> bool:
@@ -89,6 +94,12 @@ def _is_numeric(v: Any) -> bool:
     return jnp.issubdtype(v.dtype, jnp.number)
 
 
+def _stored(v: Any, dtype: Any) -> jax.Array:
+    """A hyperparameter as stored: floats in ``dtype``, integers as they are (optax's rule)."""
+    v = jnp.asarray(v)
+    return v.astype(dtype) if jnp.issubdtype(v.dtype, jnp.floating) else v
+
+
 def inject_hyperparams(
     inner_factory: Callable[..., GradientTransformation],
     static_args: str | tuple[str, ...] = (),
@@ -101,14 +112,19 @@ def inject_hyperparams(
         current values (as traced scalars).
       static_args: names to keep as Python values (shapes, flags, ints that
         steer tracing).
-      hyperparam_dtype: dtype of the stored values. Default float32, or
+      hyperparam_dtype: dtype of the stored floats. Default float32, or
         float64 when some param is float64: never the params' low precision
         (with bfloat16 params b2=0.999 would become 1.0, optax issue 1414).
 
-    Returns a factory taking the same arguments. Integers and floats are
-    injected; bools, strings, None and ``static_args`` stay static; callables
-    are schedules of the step (evaluated at 0 on the first update, like
-    ``scale_by_learning_rate``).
+    Returns a factory taking the same arguments. As in optax, every numeric
+    argument of the call, given or defaulted, is injected (floats in
+    ``hyperparam_dtype``, integers as integers); bools, strings, None and
+    ``static_args`` stay static; a callable is a schedule of the step (evaluated
+    at 0 on the first update, like ``scale_by_learning_rate``) and a
+    :class:`optjax.StatefulSchedule` is advanced with the update's extra
+    arguments. optjax's own keyword-only options are injected only when given,
+    so the state is optax's ``InjectStatefulHyperparamsState(count, hyperparams,
+    hyperparams_states, inner_state)`` for every call optax accepts.
 
     >>> import jax.numpy as jnp, optjax
     >>> tx = optjax.inject_hyperparams(optjax.sgd)(learning_rate=0.1)
@@ -117,22 +133,32 @@ def inject_hyperparams(
     >>> float(optjax.get_hyperparam(state, "learning_rate"))
     0.009999999776482582
     """
+    from optjax.schedules.stateful import StatefulSchedule, WrappedSchedule  # schedules sit below transforms
+
     statics = (static_args,) if isinstance(static_args, str) else tuple(static_args)
     sig = inspect.signature(inner_factory)
 
     @functools.wraps(inner_factory)
     def factory(*args, **kwargs) -> GradientTransformation:
         bound = sig.bind(*args, **kwargs)
+        passed = set(bound.arguments)
         bound.apply_defaults()
         # Build once with the given values: validates them at construction.
         inner_factory(*bound.args, **bound.kwargs)
-        given = dict(bound.arguments)
-        for p in sig.parameters.values():
-            if p.kind is p.VAR_KEYWORD and p.name in given:
-                given.update(given.pop(p.name))
-        static = {k: v for k, v in given.items() if k in statics or not (_is_numeric(v) or is_schedule(v))}
+        given, static = {}, {}
+        for k, v in bound.arguments.items():
+            p = sig.parameters[k]
+            if p.kind is p.VAR_KEYWORD:
+                given.update(v)
+            elif p.kind is p.KEYWORD_ONLY and k not in passed:
+                static[k] = v  # an optjax-only option left at its default: not injected
+            else:
+                given[k] = v
+        for k in [k for k, v in given.items() if k in statics or not (_is_numeric(v) or callable(v))]:
+            static[k] = given.pop(k)
         numeric = {k: v for k, v in given.items() if k not in static and _is_numeric(v)}
-        schedules = {k: v for k, v in given.items() if k not in static and k not in numeric}
+        schedules = {k: v if isinstance(v, StatefulSchedule) else WrappedSchedule(v)
+                     for k, v in given.items() if k not in static and k not in numeric}
 
         def dtype_for(params):
             if hyperparam_dtype is not None:
@@ -143,18 +169,22 @@ def inject_hyperparams(
 
         def init_fn(params):
             dt = dtype_for(params)
-            hps = {k: jnp.asarray(v, dt) for k, v in numeric.items()}
-            hps.update({k: jnp.asarray(s(0), dt) for k, s in schedules.items()})
+            hps = {k: _stored(v, dt) for k, v in numeric.items()}
+            hp_states = {k: s.init() for k, s in schedules.items()}
+            hps.update({k: _stored(s(hp_states[k]), dt) for k, s in schedules.items()})
             inner = inner_factory(**static, **hps)
-            return InjectHyperparamsState(numerics.zero_count(), Hyperparams(hps, checks), inner.init(params))
+            return InjectStatefulHyperparamsState(numerics.zero_count(), Hyperparams(hps, checks), hp_states,
+                                                  inner.init(params))
 
         def update_fn(updates, state, params=None, **extra_args):
             hps = Hyperparams(state.hyperparams, checks)
             for k, s in schedules.items():
-                hps[k] = jnp.asarray(s(state.count), hps[k].dtype)
+                hps[k] = _stored(s(state.hyperparams_states[k], **extra_args), hps[k].dtype)
+            hp_states = {k: s.update(state.hyperparams_states[k], **extra_args) for k, s in schedules.items()}
             inner = inner_factory(**static, **hps)
             new_u, new_inner = call_update(inner, updates, state.inner_state, params, extra_args)
-            return new_u, InjectHyperparamsState(numerics.safe_increment(state.count), hps, new_inner)
+            return new_u, InjectStatefulHyperparamsState(numerics.safe_increment(state.count), hps, hp_states,
+                                                         new_inner)
 
         # update_fn rebuilds the inner transform from the hyperparameters in the
         # state: jit_once lets eager calls reuse that trace and its compiled step.
@@ -215,6 +245,10 @@ def set_hyperparams(state: PyTree, **values: Any) -> PyTree:
         for k, v in new.items():
             if np.shape(v) != np.shape(hps[k]):
                 raise ValueError(f"{k} must have shape {np.shape(hps[k])} (as stored), got {np.shape(v)}")
+            old = hps[k]
+            if jnp.issubdtype(old.dtype, jnp.integer) and not jnp.issubdtype(jnp.asarray(v).dtype, jnp.integer):
+                raise TypeError(f"hyperparameter {k!r} is stored as {old.dtype} (it was injected as an "
+                                f"integer); got {v!r}: inject it as a float (e.g. 1.0) to set floats")
         if new and hps.checks is not None and not any(isinstance(v, jax.core.Tracer) for v in new.values()):
             hps.checks(dict(hps), new)
         for k, v in new.items():

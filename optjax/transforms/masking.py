@@ -120,9 +120,9 @@ def freeze(mask: Any, inner: GradientTransformation | None = None, *,
 
     def labels(params):
         m = _resolve_mask(mask, params, patterns)
-        return jax.tree.map(lambda k: "frozen" if bool(k) else "trainable", m)
+        return jax.tree.map(lambda k: "freeze" if bool(k) else "train", m)
 
-    part = partition({"trainable": inner, "frozen": set_to_zero()}, labels)
+    part = partition({"train": inner, "freeze": set_to_zero()}, labels)  # optax's labels
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is not None:

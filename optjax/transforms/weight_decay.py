@@ -8,12 +8,21 @@ leaf), and :func:`mxnet_wd_mult` gives MXNet's rule that only names ending in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+import jax
 
 from optjax import numerics, validation
-from optjax.base import NO_PARAMS_MSG, GradientTransformation, PyTree, ScalarOrSchedule, is_schedule, value_at
-from optjax.transforms.scaling import ScaleByScheduleState
+from optjax.base import NO_PARAMS_MSG, EmptyState, GradientTransformation, PyTree, ScalarOrSchedule, is_schedule, value_at
+from optjax.transforms.masking import MaskedState
 from optjax.tree import leaf_names, resolve_per_leaf, tree_map_none
+
+
+class WeightDecaySchedule(NamedTuple):
+    """The step count a scheduled weight decay (or learning rate) is evaluated at
+    (optax's layout; kept only when one of them is a schedule)."""
+
+    count: jax.Array
 
 
 def mxnet_wd_mult(params: PyTree) -> PyTree:
@@ -43,18 +52,27 @@ def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
     validation.learning_rate(lr, optional=True)
     scheduled = is_schedule(weight_decay) or is_schedule(lr)
 
+    # optax's layout: a count only for a schedule, and a mask wraps the state in
+    # MaskedState (optax builds `masked(add_decayed_weights(wd), mask)`)
+    def wrap(inner):
+        return inner if mask is None else MaskedState(inner)
+
     def init_fn(params):
         del params
-        return ScaleByScheduleState(numerics.zero_count())
+        return wrap(WeightDecaySchedule(numerics.zero_count()) if scheduled else EmptyState())
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
+        inner = state if mask is None else state.inner_state
+        if validation.is_static_zero(weight_decay) and not scheduled:  # nothing to add (no params needed)
+            return updates, state
         if params is None:
             raise ValueError(NO_PARAMS_MSG.format(name=name))
-        wd = value_at(weight_decay, state.count)
+        count = inner.count if scheduled else 0
+        wd = value_at(weight_decay, count)
         rate = wd
         if lr is not None:
-            rate = sign * value_at(lr, state.count) * wd
+            rate = sign * value_at(lr, count) * wd
         mult = _resolve_mult(weight_decay_mult, params)
         if mask is not None:
             keep = resolve_per_leaf(mask, params, name="weight decay mask", default=False)
@@ -71,8 +89,9 @@ def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
             new = tree_map_none(add, updates, params)
         else:
             new = tree_map_none(add, updates, params, mult)
-        count = numerics.safe_increment(state.count) if scheduled else state.count
-        return new, ScaleByScheduleState(count)
+        if scheduled:
+            inner = WeightDecaySchedule(numerics.safe_increment(inner.count))
+        return new, wrap(inner)
 
     return GradientTransformation(init_fn, update_fn)
 

@@ -9,6 +9,8 @@ the state restores into optjax.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import functools
 import warnings
 
@@ -24,20 +26,11 @@ optax = pytest.importorskip("optax")
 STEPS = 4
 
 
-def params0():
-    return {
-        "w": jnp.sin(jnp.arange(12.0)).reshape(3, 4),
-        "b": jnp.cos(jnp.arange(4.0)) * 0.5 + 1.0,
-        "k": jnp.sin(jnp.arange(24.0) * 0.3 + 1.0).reshape(2, 3, 2, 2),
-    }
-
-
-def grad(params, k):
-    return jax.tree.map(lambda p: jnp.sin(1.7 * p + 0.3 * k) + 0.2 * p, params)
-
-
-def loss_value(params):
-    return sum(jnp.sum(p**2) for p in jax.tree.leaves(params)) + 1.0
+_spec = importlib.util.spec_from_file_location(
+    "_optjax_tests_optax_data", os.path.join(os.path.dirname(__file__), "optax_data.py"))
+_data = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_data)
+params0, grad, loss_value = _data.params0, _data.grad, _data.loss_value
 
 
 sched = functools.partial(optax.linear_schedule, 0.1, 0.01, 5)
@@ -96,12 +89,6 @@ CASE_NAMES = {
     "scale_by_lion_refined": "scale_by_lion",
 }
 
-# state layouts that differ only through an existing optjax building block that the
-# transform redesign (issue 17) aligns with optax: add_decayed_weights(constant) keeps a
-# count where optax keeps EmptyState; optjax's ScaleByAdamState has an extra nu_max
-LAYOUT_FROM_EXISTING_BLOCKS = {"adan", "nadamw", "adamaxw", "optimistic_adam_v2"}
-
-
 def make(lib, case):
     name = CASE_NAMES.get(case) or case.removesuffix("_sched").removesuffix("_nodebias").removesuffix("_bc")
     kwargs = CASES[case][0]
@@ -150,8 +137,6 @@ def test_same_numbers_and_state_as_optax(case):
             atol = ADAM_ATOL if rtol > 1e-6 else 1e-7
             np.testing.assert_allclose(np.asarray(la), np.asarray(lb), rtol=rtol, atol=atol,
                                        err_msg=f"{case} step {step} leaf {jax.tree_util.keystr(pa)}")
-    if case in LAYOUT_FROM_EXISTING_BLOCKS:
-        pytest.xfail("state layout differs only in an existing optjax stage (aligned by issue 17)")
     assert leaf_paths(s_ours) == leaf_paths(s_theirs)
 
 

@@ -340,7 +340,7 @@ def test_frozen_leaves(entry):
     tx = optjax.freeze({"vec": True}, make(entry))
     params = tree_for(entry)
     s = tx.init(params)
-    assert not any("'vec'" in k for k in _state_by_path(s.inner_states["trainable"])), \
+    assert not any("'vec'" in k for k in _state_by_path(s.inner_states["train"])), \
         "frozen leaves must hold no optimizer state"
     step = jax.jit(tx.update)
     p = params

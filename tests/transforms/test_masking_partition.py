@@ -45,7 +45,7 @@ def test_freeze_aux_state_no_state_and_untouched():
     tx = optjax.freeze(frozen, optjax.sgd(0.1, momentum=0.9))
     p = params()
     s = tx.init(p)
-    assert n_state_leaves(s) == 5  # momentum only for the 4 trainable leaves, + count
+    assert n_state_leaves(s) == 4  # momentum only for the 4 trainable leaves (optax's trace: no count)
     g = grads()
     g["bn"]["moving_mean"] = None
     del g["bn"]["moving_var"]  # absent altogether

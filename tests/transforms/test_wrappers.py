@@ -151,3 +151,25 @@ def test_inject_hyperparams_keeps_prng_key_static():
     assert "key" not in s.hyperparams and "learning_rate" in s.hyperparams
     u, _ = jax.jit(tx.update)(p0(), s, p0())
     assert u["w"].dtype == jnp.float32
+
+
+def test_inject_hyperparams_keeps_integers_as_optax_and_guards_setting_floats():
+    """optax stores injected integers as integers; setting a float there would truncate."""
+    p = p0()
+    s = optjax.inject_hyperparams(optjax.sgd)(learning_rate=1).init(p)
+    assert s.hyperparams["learning_rate"].dtype == jnp.int32
+    assert optax.inject_hyperparams(optax.sgd)(learning_rate=1).init(p).hyperparams["learning_rate"].dtype == jnp.int32
+    with pytest.raises(TypeError, match="learning_rate"):
+        optjax.set_hyperparams(s, learning_rate=0.5)
+    assert int(optjax.set_hyperparams(s, learning_rate=2).hyperparams["learning_rate"]) == 2
+
+
+def test_inject_hyperparams_stateful_schedule_state_as_optax():
+    """A schedule's count lives in ``hyperparams_states`` (optax's WrappedSchedule)."""
+    sched = optjax.linear_schedule(0.1, 0.0, 4)
+    tx = optjax.inject_hyperparams(optjax.sgd)(learning_rate=sched)
+    s = tx.init(p0())
+    for k in range(3):
+        _, s = tx.update(p0(), s, p0())
+        assert int(s.hyperparams_states["learning_rate"].count) == k + 1
+    np.testing.assert_allclose(float(s.hyperparams["learning_rate"]), float(sched(2)), rtol=1e-6)

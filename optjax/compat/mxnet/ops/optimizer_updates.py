@@ -230,8 +230,8 @@ def signum_update(weight, grad, mom, *, lr: float, momentum: float = 0.0, wd: fl
     grad, wd, clip = _clip(grad, wd, clip_gradient)
     tx = recipes.signum(learning_rate=lr, wd=wd, rescale_grad=rescale_grad, clip_gradient=clip,
                         momentum=_f32(momentum), wd_lh=_f32(wd_lh))
-    new_w, out, _ = _run(tx, weight, grad, {"mu": -mom})  # MXNet stores the negated EMA
-    return new_w, (-out["mu"],)
+    new_w, out, _ = _run(tx, weight, grad, {"ema": -mom})  # MXNet stores the negated EMA
+    return new_w, (-out["ema"],)
 
 
 def _lamb_direction(weight, grad, mean, var, t, wd, beta1, beta2, epsilon, bias_correction,

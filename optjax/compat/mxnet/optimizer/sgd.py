@@ -201,7 +201,7 @@ class Signum(Optimizer):
 
     State: None or the momentum NDArray (MXNet's sign: the negated EMA)."""
 
-    _negated_fields = ("mu",)
+    _negated_fields = ("ema",)
 
     def __init__(self, learning_rate=0.01, momentum=0.9, wd_lh=0.0, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
@@ -216,7 +216,7 @@ class Signum(Optimizer):
                         momentum=self.momentum, wd_lh=self.wd_lh)
 
     def _state_fields(self):
-        return ("mu",)
+        return ("ema",)
 
 
 @register
