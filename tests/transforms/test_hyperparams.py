@@ -43,8 +43,9 @@ def test_set_hyperparams_rejects_what_the_factory_rejects(kwargs, error, match):
 
 
 def test_set_hyperparams_checks_with_the_other_current_values():
-    # sgd's nesterov needs dampening == 0: a check across two hyperparameters.
-    _, _, state = _state(optjax.sgd, momentum=0.9, nesterov=True)
+    # sgd's nesterov needs dampening == 0: a check across two hyperparameters (dampening,
+    # an optjax-only option, is injected when it is given).
+    _, _, state = _state(optjax.sgd, momentum=0.9, nesterov=True, dampening=0.0)
     with pytest.raises(ValueError, match="dampening"):
         optjax.set_hyperparams(state, dampening=0.5)
 
