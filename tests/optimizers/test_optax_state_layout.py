@@ -243,21 +243,8 @@ def step_fn(tx, with_value):
     return step
 
 
-# partition's per-group MaskedState (optax's layout) comes with the masks-and-labels work
-# (branch optaxb); these pass once both are merged
-PARTITION_LAYOUT = {"partition", "multi_transform", "selective_transform"}
-
-
-def pending(case):
-    from optjax import combine
-
-    if case in PARTITION_LAYOUT and not hasattr(combine, "MaskedState"):
-        pytest.xfail("partition's MaskedState wrapper lands with the masks/labels branch")
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_state_layout_is_optax(case):
-    pending(case)
     p = params0()
     ours = CASES[case](optjax).init(p)
     theirs = CASES[case](optax).init(p)
@@ -269,7 +256,6 @@ def test_state_layout_is_optax(case):
 def test_optax_state_continues_in_optjax(case):
     """Run optax, pour its state into optjax's template by leaf path (what an orbax
     restore does), continue both: the same updates."""
-    pending(case)
     with_value = case in NEEDS_VALUE
     tx_o, tx_j = CASES[case](optax), CASES[case](optjax)
     step_o, step_j = step_fn(tx_o, with_value), step_fn(tx_j, with_value)
