@@ -253,6 +253,7 @@ def scale_by_factored_rms(
     >>> s.v_row["w"].shape, s.v["w"].shape, s.v["b"].shape
     ((2,), (1,), (3,))
     """
+    validation.non_negative("decay_rate", decay_rate)
     validation.non_negative("epsilon", epsilon)
 
     def dims(p):

@@ -39,6 +39,7 @@ def scale_by_lion(b1: float = 0.9, b2: float = 0.99, mu_dtype: Any = None, *,
     """
     validation.unit_interval("b1", b1, high_open=False)
     validation.unit_interval("b2", b2, high_open=False)
+    validation.finite(smooth_beta=smooth_beta)
 
     def squash(x):
         if mode == "smooth":
