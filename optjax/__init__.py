@@ -182,6 +182,8 @@ from optjax.transforms import (
     InjectHyperparamsState,
     InjectStatefulHyperparamsState,
     MaskedState,
+    LookaheadParams,
+    LookaheadState,
     MultiSteps,
     MultiStepsState,
     NonNegativeParamsState,
@@ -196,6 +198,7 @@ from optjax.transforms import (
     apply_every,
     apply_if_finite,
     centralize,
+    lookahead,
     clip,
     clip_by_block_rms,
     clip_by_global_norm,
@@ -239,6 +242,7 @@ from optjax.transforms import (
 from optjax.tree import global_norm, leaf_names, named_leaves
 from optjax.tree import match as path_match
 from optjax.updates import apply_updates, update_and_apply
+from optjax.utils import scale_gradient
 
 from optjax import contrib  # optax's contrib names: optjax.contrib.reduce_on_plateau
 

@@ -13,9 +13,19 @@ def safe_increment(count: jax.Array) -> jax.Array:
 
     Step counters are int32: after 2**31 - 1 steps they stay there, so a
     schedule keeps its final value rather than jumping back to a negative step.
+    Any integer or floating dtype works (a float counter stops at its finite
+    maximum); the result keeps ``count``'s dtype.
     """
-    big = jnp.iinfo(count.dtype).max
-    return jnp.where(count < big, count + 1, count)
+    count = jnp.asarray(count)
+    dtype = count.dtype
+    if jnp.issubdtype(dtype, jnp.integer):
+        big = jnp.iinfo(dtype).max
+    elif jnp.issubdtype(dtype, jnp.floating):
+        big = jnp.finfo(dtype).max
+    else:
+        raise ValueError(f"safe_increment: count must have an integer or floating dtype, got {dtype}")
+    big = jnp.asarray(big, dtype)
+    return jnp.where(count < big, count + jnp.ones((), dtype), big)
 
 
 def zero_count() -> jax.Array:

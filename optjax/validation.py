@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -40,7 +41,7 @@ def scalar(name: str, value: Any, *, optional: bool = False) -> None:
         arr = np.asarray(value)
     except Exception as e:  # noqa: BLE001 - anything not array-like is rejected below
         raise TypeError(f"{name} must be a number or a schedule, got {type(value).__name__}") from e
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    if not (jnp.issubdtype(arr.dtype, jnp.integer) or jnp.issubdtype(arr.dtype, jnp.floating)):
         raise TypeError(f"{name} must be a real number or a schedule, got {type(value).__name__} {value!r}")
     if arr.ndim != 0:
         raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
@@ -54,7 +55,7 @@ def concrete_float(value: Any) -> float | None:
         arr = np.asarray(value)
     except Exception:  # noqa: BLE001 - anything not array-like is not checked here
         return None
-    if arr.ndim != 0 or not np.issubdtype(arr.dtype, np.number):
+    if arr.ndim != 0 or not (jnp.issubdtype(arr.dtype, jnp.integer) or jnp.issubdtype(arr.dtype, jnp.floating)):
         return None
     return float(arr)
 

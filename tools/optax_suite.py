@@ -7,9 +7,9 @@
 
 Each file runs in its own process (``tests/optax_suite/run_file.py``). With
 ``--write-passing`` the ids of the tests that pass on optjax (with their run time in seconds) are written to
-``tests/optax_suite/passing.json``; ``tests/optax_suite/test_optax_suite.py`` runs exactly
-those in CI, so a test that passed once and breaks fails CI. Re-run with
-``--write-passing`` after adding names so the list grows.
+``tests/optax_suite/passing.json`` (merged: tests already listed stay listed, so the list
+only grows); ``tests/optax_suite/test_optax_suite.py`` runs exactly those in CI, so a test
+that passed once and breaks fails CI. Re-run with ``--write-passing`` after adding names.
 """
 
 from __future__ import annotations
@@ -75,12 +75,18 @@ def main() -> int:
     if args.write_passing and not args.real:
         path = os.path.join(SUITE, "passing.json")
         old = {}
-        if os.path.exists(path) and args.files:
+        if os.path.exists(path):
             with open(path) as fh:
                 old = json.load(fh)
         for r in results:
+            # merge: a test recorded as passing stays listed (if it fails now, CI says so)
             secs = r.get("seconds", {})
-            old[r["file"]] = {k: secs.get(k, 0.0) for k in sorted(r["tests"]) if r["tests"][k] == "pass"}
+            merged = dict(old.get(r["file"], {}))
+            merged.update({k: secs.get(k, 0.0) for k in r["tests"] if r["tests"][k] == "pass"})
+            lost = sorted(k for k in old.get(r["file"], {}) if r["tests"].get(k) != "pass")
+            if lost:
+                print(f"warning: {r['file']}: recorded as passing but not passing now: {lost}")
+            old[r["file"]] = dict(sorted(merged.items()))
         with open(path, "w") as fh:
             json.dump(dict(sorted(old.items())), fh, indent=1)
             fh.write("\n")

@@ -210,8 +210,8 @@ def scale_by_backtracking_linesearch(
             raise ValueError(NO_PARAMS_MSG)
         (fn_kwargs,), remaining = _extract_fns_kwargs((value_fn,), extra_args)
         if remaining:
-            raise TypeError("scale_by_backtracking_linesearch.update: keyword arguments not accepted by "
-                            f"value_fn: {sorted(remaining)}")
+            raise TypeError(f"Unexpected keyword arguments passed to scale_by_backtracking_linesearch.update: "
+                            f"value_fn does not accept {sorted(remaining)}")
         slope = tree_math.real(tree_math.vdot(updates, tree_math.conj(grad)))
         f = functools.partial(value_fn, **fn_kwargs)
 

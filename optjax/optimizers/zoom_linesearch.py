@@ -27,6 +27,40 @@ from optjax.numerics import safe_increment
 from optjax.optimizers.lbfgs import _extract_fns_kwargs
 
 
+# What ``verbose=True`` prints when a search fails (optax's messages, so logs read the same).
+FLAG_INTERVAL_NOT_FOUND = ("No interval satisfying curvature condition. "
+                           "Consider increasing maximal possible stepsize of the linesearch.")
+FLAG_INTERVAL_TOO_SMALL = "Length of searched interval has been reduced below threshold."
+FLAG_CURVATURE_COND_NOT_SATISFIED = ("Returning stepsize with sufficient decrease "
+                                     "but curvature condition not satisfied.")
+FLAG_NO_STEPSIZE_FOUND = "Linesearch failed, no stepsize satisfying sufficient decrease found."
+FLAG_NOT_A_DESCENT_DIRECTION = "The linesearch failed because the provided direction is not a descent direction. "
+
+
+def _print_if(cond, fmt: str, **kwargs) -> None:
+    """``jax.debug.print(fmt, **kwargs)`` when the traced ``cond`` holds."""
+    jax.lax.cond(cond, lambda kw: jax.debug.print(fmt, **kw), lambda kw: None, kwargs)
+
+
+def _report_failure(state, interval_threshold: float) -> None:
+    """Print why a search ended without a step meeting both conditions (``verbose=True``)."""
+    jax.debug.print("INFO: optjax.scale_by_zoom_linesearch: value {v}, slope {s}, stepsize reached {eta}, "
+                    "decrease error {d}, curvature error {c}", v=state.value_init, s=state.slope_init,
+                    eta=state.stepsize, d=state.decrease_error, c=state.curvature_error)
+    length = jnp.abs(state.low - state.high)
+    _print_if(length <= interval_threshold,
+              FLAG_INTERVAL_TOO_SMALL + " Interval length: {n}.", n=length)
+    has_safe = state.safe_stepsize > 0.0
+    _print_if(has_safe, FLAG_CURVATURE_COND_NOT_SATISFIED + " Stepsize ensuring sufficient decrease: {eta}.",
+              eta=state.safe_stepsize)
+    _print_if(~has_safe, FLAG_NO_STEPSIZE_FOUND)
+    _print_if(~has_safe & (state.slope_init >= 0.0),
+              FLAG_NOT_A_DESCENT_DIRECTION + "The slope (={s}) at stepsize=0 should be negative",
+              s=state.slope_init)
+    _print_if(~has_safe & (state.slope_init < 0.0),
+              "Consider more linesearch steps (max_linesearch_steps) or a smaller stepsize_precision.")
+
+
 class ZoomLinesearchState(NamedTuple):
     """The loop state of one search (optax's fields)."""
 
@@ -85,7 +119,6 @@ def zoom_linesearch(max_linesearch_steps: int, max_stepsize: Optional[float] = N
     """``(init_fn, step_fn, cond_fn)`` of the zoom line search (see the module docstring)."""
     validation.not_nan(tol=tol, increase_factor=increase_factor, slope_rtol=slope_rtol, curv_rtol=curv_rtol,
                       approx_dec_rtol=approx_dec_rtol, interval_threshold=interval_threshold, max_stepsize=max_stepsize)
-    del verbose
 
     def on_line(value_and_grad_fn, params, stepsize, updates, fn_kwargs):
         step = tree_math.add_scale(params, stepsize, updates)
@@ -107,6 +140,8 @@ def zoom_linesearch(max_linesearch_steps: int, max_stepsize: Optional[float] = N
         return jnp.where(jnp.isnan(err), jnp.inf, err)
 
     def try_safe_step(state):
+        if verbose:
+            _report_failure(state, interval_threshold)
         outside_domain = jnp.isinf(state.decrease_error)
         stepsize, value, grad = tree_math.where(
             (state.safe_stepsize > 0.0) | outside_domain,
@@ -136,6 +171,10 @@ def zoom_linesearch(max_linesearch_steps: int, max_stepsize: Optional[float] = N
         low, value_low, slope_low, high, value_high, slope_high = tree_math.where(set_low_to_new, candidate, default)
         interval_found = set_high_to_new | set_low_to_new | (new_error <= tol)
         done = (new_error <= tol) | (max_reached & ~interval_found)
+        if verbose:
+            _print_if(max_reached & ~interval_found,
+                      "INFO: optjax.scale_by_zoom_linesearch: stepsize {eta}. " + FLAG_INTERVAL_NOT_FOUND + "\n"
+                      + FLAG_CURVATURE_COND_NOT_SATISFIED, eta=new_stepsize)
         failed = (it + 1 >= max_linesearch_steps) & (~done)
         new = ZoomLinesearchState(
             count=safe_increment(it), params=state.params, updates=state.updates,
@@ -260,7 +299,7 @@ def scale_by_zoom_linesearch(
     ``value_fn`` (plus ``value_fn``'s keyword args); the state keeps the value and gradient
     at the new params for :func:`optjax.value_and_grad_from_state`. The first trial step is
     the previous accepted one (``initial_guess_strategy='keep'``) or 1 (``'one'``).
-    ``verbose`` is accepted for optax's signature and prints nothing.
+    With ``verbose=True`` a failed search prints why (``jax.debug.print``, optax's messages).
 
     Example::
 
@@ -298,8 +337,8 @@ def scale_by_zoom_linesearch(
             raise ValueError(NO_PARAMS_MSG)
         (fn_kwargs,), remaining = _extract_fns_kwargs((value_fn,), extra_args)
         if remaining:
-            raise TypeError("scale_by_zoom_linesearch.update: keyword arguments not accepted by value_fn: "
-                            f"{sorted(remaining)}")
+            raise TypeError(f"Unexpected keyword arguments passed to scale_by_zoom_linesearch.update: "
+                            f"value_fn does not accept {sorted(remaining)}")
         ls = init_ls(updates, params, value=value, grad=grad, prev_stepsize=state.learning_rate,
                      initial_guess_strategy=initial_guess_strategy)
         final = jax.lax.while_loop(cond_ls, functools.partial(step_ls, value_and_grad_fn=jax.value_and_grad(value_fn),

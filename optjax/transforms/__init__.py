@@ -4,6 +4,7 @@ from optjax.transforms.accumulation import MultiSteps, MultiStepsState
 from optjax.transforms.clipping import clip, clip_by_global_norm
 from optjax.transforms.constraints import clip_params, constrain_params
 from optjax.transforms.conditional import ApplyIfFiniteState, apply_if_finite
+from optjax.transforms.lookahead import LookaheadParams, LookaheadState, lookahead
 from optjax.transforms.hyperparams import (
     InjectHyperparamsState,
     InjectStatefulHyperparamsState,
@@ -23,7 +24,7 @@ from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight
 
 __all__ = [
     "ApplyIfFiniteState", "InjectHyperparamsState", "InjectStatefulHyperparamsState", "MaskedState",
-    "MultiSteps", "MultiStepsState",
+    "LookaheadParams", "LookaheadState", "MultiSteps", "MultiStepsState", "lookahead",
     "ScaleByScheduleState", "add_decayed_weights", "apply_if_finite", "clip", "clip_by_global_norm",
     "clip_params", "constrain_params",
     "decoupled_weight_decay", "freeze", "get_hyperparam", "inject_hyperparams", "lr_mult", "masked",

@@ -82,7 +82,8 @@ MODULE_MAP = {
     "optax._src.base": "optjax.base",
     "optax._src.combine": "optjax.combine",
     "optax._src.update": "optjax.updates",
-    "optax._src.linesearch": "optjax.optimizers.lbfgs",
+    "optax._src.utils": "optjax.utils",
+    "optax._src.linesearch": "optjax.optimizers.zoom_linesearch",
     "optax._src.transform": "optjax.optimizers.lbfgs",
 }
 
