@@ -243,6 +243,7 @@ from optjax.tree import global_norm, leaf_names, named_leaves
 from optjax.tree import match as path_match
 from optjax.updates import apply_updates, update_and_apply
 from optjax.utils import scale_gradient
+from optjax.linear_algebra import matrix_inverse_pth_root, nnls, power_iteration
 
 from optjax import contrib  # optax's contrib names: optjax.contrib.reduce_on_plateau
 

@@ -83,6 +83,7 @@ MODULE_MAP = {
     "optax._src.combine": "optjax.combine",
     "optax._src.update": "optjax.updates",
     "optax._src.utils": "optjax.utils",
+    "optax._src.linear_algebra": "optjax.linear_algebra",
     "optax._src.linesearch": "optjax.optimizers.zoom_linesearch",
     "optax._src.transform": "optjax.optimizers.lbfgs",
 }
