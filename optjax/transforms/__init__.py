@@ -4,7 +4,9 @@ from optjax.transforms.accumulation import MultiSteps, MultiStepsState
 from optjax.transforms.clipping import clip, clip_by_global_norm
 from optjax.transforms.constraints import clip_params, constrain_params
 from optjax.transforms.conditional import ApplyIfFiniteState, apply_if_finite
+from optjax.transforms.layouts import flatten
 from optjax.transforms.lookahead import LookaheadParams, LookaheadState, lookahead
+from optjax.transforms.monitoring import MonitorState, SnapshotState, measure_with_ema, monitor, snapshot
 from optjax.transforms.hyperparams import (
     InjectHyperparamsState,
     InjectStatefulHyperparamsState,
@@ -24,7 +26,8 @@ from optjax.transforms.weight_decay import add_decayed_weights, decoupled_weight
 
 __all__ = [
     "ApplyIfFiniteState", "InjectHyperparamsState", "InjectStatefulHyperparamsState", "MaskedState",
-    "LookaheadParams", "LookaheadState", "MultiSteps", "MultiStepsState", "lookahead",
+    "LookaheadParams", "LookaheadState", "MonitorState", "MultiSteps", "MultiStepsState", "SnapshotState",
+    "flatten", "lookahead", "measure_with_ema", "monitor", "snapshot",
     "ScaleByScheduleState", "add_decayed_weights", "apply_if_finite", "clip", "clip_by_global_norm",
     "clip_params", "constrain_params",
     "decoupled_weight_decay", "freeze", "get_hyperparam", "inject_hyperparams", "lr_mult", "masked",
