@@ -95,7 +95,10 @@ def _is_numeric(v: Any) -> bool:
 
 
 def _stored(v: Any, dtype: Any) -> jax.Array:
-    """A hyperparameter as stored: floats in ``dtype``, integers as they are (optax's rule)."""
+    """A hyperparameter as stored (optax's rule): a strongly typed array as given, other floats
+    (Python floats, weakly typed arrays) in ``dtype``, integers as they are."""
+    if isinstance(v, jax.Array) and not getattr(v, "weak_type", False):
+        return v
     v = jnp.asarray(v)
     return v.astype(dtype) if jnp.issubdtype(v.dtype, jnp.floating) else v
 
@@ -112,9 +115,11 @@ def inject_hyperparams(
         current values (as traced scalars).
       static_args: names to keep as Python values (shapes, flags, ints that
         steer tracing).
-      hyperparam_dtype: dtype of the stored floats. Default float32, or
-        float64 when some param is float64: never the params' low precision
-        (with bfloat16 params b2=0.999 would become 1.0, optax issue 1414).
+      hyperparam_dtype: dtype of the stored floats given as Python floats (or
+        weakly typed arrays; an array with a dtype of its own keeps it, as in
+        optax). Default float32, or float64 when some param is float64: never the
+        params' low precision (with bfloat16 params b2=0.999 would become 1.0,
+        optax issue 1414).
 
     Returns a factory taking the same arguments. As in optax, every numeric
     argument of the call, given or defaulted, is injected (floats in
@@ -137,6 +142,11 @@ def inject_hyperparams(
 
     statics = (static_args,) if isinstance(static_args, str) else tuple(static_args)
     sig = inspect.signature(inner_factory)
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    unknown = sorted(set(statics) - set(sig.parameters))
+    if unknown and not takes_any:
+        raise ValueError(f"inject_hyperparams: static_args {unknown} are not parameters of "
+                         f"{getattr(inner_factory, '__name__', inner_factory)} ({list(sig.parameters)})")
 
     @functools.wraps(inner_factory)
     def factory(*args, **kwargs) -> GradientTransformation:
@@ -179,7 +189,9 @@ def inject_hyperparams(
         def update_fn(updates, state, params=None, **extra_args):
             hps = Hyperparams(state.hyperparams, checks)
             for k, s in schedules.items():
-                hps[k] = _stored(s(state.hyperparams_states[k], **extra_args), hps[k].dtype)
+                old = hps[k]
+                dt = old.dtype if jnp.issubdtype(old.dtype, jnp.floating) else dtype_for(params)
+                hps[k] = _stored(s(state.hyperparams_states[k], **extra_args), dt)
             hp_states = {k: s.update(state.hyperparams_states[k], **extra_args) for k, s in schedules.items()}
             inner = inner_factory(**static, **hps)
             new_u, new_inner = call_update(inner, updates, state.inner_state, params, extra_args)
