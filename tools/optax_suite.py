@@ -4,6 +4,7 @@
     python tools/optax_suite.py --real          # the same files on the real optax (baseline)
     python tools/optax_suite.py --write-passing # also record the passing tests for CI
     python tools/optax_suite.py --files optax/_src/alias_test.py
+    python tools/optax_suite.py --files optax/_src/alias_test.py --only AliasTest.test_optimization53 --write-passing
 
 Each file runs in its own process (``tests/optax_suite/run_file.py``). With
 ``--write-passing`` the ids of the tests that pass on optjax (with their run time in seconds) are written to
@@ -51,6 +52,8 @@ def main() -> int:
     ap.add_argument("--files", nargs="*", default=None, help="optax test files (default: all)")
     ap.add_argument("--write-passing", action="store_true", help="write tests/optax_suite/passing.json")
     ap.add_argument("--json", default=None, help="write the full per-test results here")
+    ap.add_argument("--only", nargs="*", default=None,
+                    help="run just these test ids (Class.method) of the given file(s)")
     args = ap.parse_args()
 
     files = args.files or SUITE_FILES
@@ -59,7 +62,7 @@ def main() -> int:
     tot_p = tot_n = 0
     for f in files:
         t0 = time.time()
-        r = run_file(f, args.real)
+        r = run_file(f, args.real, args.only)
         results.append(r)
         n = len(r["tests"])
         p = sum(v == "pass" for v in r["tests"].values())
@@ -83,7 +86,7 @@ def main() -> int:
             secs = r.get("seconds", {})
             merged = dict(old.get(r["file"], {}))
             merged.update({k: secs.get(k, 0.0) for k in r["tests"] if r["tests"][k] == "pass"})
-            lost = sorted(k for k in old.get(r["file"], {}) if r["tests"].get(k) != "pass")
+            lost = sorted(k for k in old.get(r["file"], {}) if r["tests"].get(k, "pass") != "pass")
             if lost:
                 print(f"warning: {r['file']}: recorded as passing but not passing now: {lost}")
             old[r["file"]] = dict(sorted(merged.items()))

@@ -24,11 +24,11 @@ from optjax.transforms.weight_decay import add_decayed_weights
 def trust_ratio(p, u, *, trust_coefficient=1.0, eps=0.0, min_norm=0.0, lower_bound=None, upper_bound=None):
     """``tc * |p| / (|u| + eps)`` for one leaf (1 where either norm is 0);
     ``|p|`` is first floored/capped by ``lower_bound``/``upper_bound``."""
-    p_norm = jnp.sqrt(jnp.sum(p * p))
-    u_norm = jnp.sqrt(jnp.sum(u * u))
-    if min_norm:
-        p_norm = jnp.maximum(p_norm, min_norm)
-        u_norm = jnp.maximum(u_norm, min_norm)
+    p_norm = jnp.sqrt(jnp.sum(numerics.abs_sq(p)))  # |z|^2 for complex leaves
+    u_norm = jnp.sqrt(jnp.sum(numerics.abs_sq(u)))
+    # norms are >= 0, so min_norm = 0 changes nothing (and min_norm may be traced)
+    p_norm = jnp.maximum(p_norm, min_norm)
+    u_norm = jnp.maximum(u_norm, min_norm)
     if lower_bound is not None:
         p_norm = jnp.maximum(p_norm, lower_bound)
     if upper_bound is not None:

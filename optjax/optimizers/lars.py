@@ -71,8 +71,8 @@ def scale_by_mxnet_lars(
             wd = weight_decay if bool(wd_m) else 0.0
             ratio = 1.0
             if bool(tr_m):
-                w_norm = jnp.sqrt(jnp.sum(w * w))
-                g_norm = jnp.sqrt(jnp.sum(g * g))
+                w_norm = jnp.sqrt(jnp.sum(numerics.abs_sq(w)))
+                g_norm = jnp.sqrt(jnp.sum(numerics.abs_sq(g)))
                 ok = (w_norm > 0.0) & (g_norm > 0.0)
                 ratio = jnp.where(ok, trust_coefficient * w_norm / (g_norm + wd * w_norm + eps), 1.0)
             if clip is not None:

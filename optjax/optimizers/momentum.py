@@ -124,7 +124,7 @@ def sgd(
     validation.unit_interval("dampening", dampening, high_open=False)
     mom = (
         identity()
-        if is_zero(momentum) and not nesterov
+        if momentum is None and not nesterov
         else trace(0.0 if momentum is None else momentum, nesterov, dampening, accumulator_dtype)
     )
     return with_decay(None, learning_rate, weight_decay, maximize=maximize, momentum=mom,

@@ -60,7 +60,7 @@ def scale_by_novograd(
 
     def init_fn(params):
         mu = jax.tree.map(lambda p: jnp.zeros(jnp.shape(p), mu_dtype or jnp.result_type(p)), params)
-        nu = jax.tree.map(lambda p: jnp.asarray(0.0, dtype=jnp.asarray(p).dtype), params)
+        nu = jax.tree.map(lambda p: jnp.zeros((), jnp.result_type(p)), params)
         return ScaleByNovogradState(count=jnp.zeros([], jnp.int32), mu=mu, nu=nu)
 
     def sq_norm(g):

@@ -89,7 +89,31 @@ MODULE_MAP = {
 }
 
 
+# optax's private helpers that its tests call directly, served by optjax's equivalent
+# (module -> {optax's name: "optjax.module:name"})
+PRIVATE_ALIASES = {
+    "optax.transforms._masking": {"_mask_callable": "optjax.tree:is_called_spec"},
+    "optax.contrib._muon": {"_compute_muon_reshape": "optjax.contrib.muon:_compute_muon_reshape"},
+}
+
+
+class _Aliases(types.SimpleNamespace):
+    """A source whose attributes are optjax functions under optax's private names."""
+
+
+def _aliases_for(name: str) -> list[types.ModuleType]:
+    out = {}
+    for attr, target in PRIVATE_ALIASES.get(name, {}).items():
+        mod, _, fn = target.partition(":")
+        out[attr] = getattr(importlib.import_module(mod), fn)
+    return [_Aliases(**out)] if out else []
+
+
 def _sources_for(name: str) -> list[types.ModuleType]:
+    return _own_sources_for(name) + _aliases_for(name)
+
+
+def _own_sources_for(name: str) -> list[types.ModuleType]:
     import optjax
     import optjax.tree
 
