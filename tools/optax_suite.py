@@ -6,7 +6,9 @@
     python tools/optax_suite.py --files optax/_src/alias_test.py
     python tools/optax_suite.py --files optax/_src/alias_test.py --only AliasTest.test_optimization53 --write-passing
 
-Each file runs in its own process (``tests/optax_suite/run_file.py``). With
+Each file runs in its own process (``tests/optax_suite/run_file.py``). Failures listed in
+``tests/optax_suite/files.py`` as ``DELIBERATE`` (optjax differs by design) or
+``FAIL_ON_OPTAX`` (the real optax fails them here too) are counted apart in the note. With
 ``--write-passing`` the ids of the tests that pass on optjax (with their run time in seconds) are written to
 ``tests/optax_suite/passing.json`` (merged: tests already listed stay listed, so the list
 only grows); ``tests/optax_suite/test_optax_suite.py`` runs exactly those in CI, so a test
@@ -27,7 +29,7 @@ REPO = os.path.dirname(HERE)
 SUITE = os.path.join(REPO, "tests", "optax_suite")
 sys.path.insert(0, SUITE)
 
-from files import SUITE_FILES  # noqa: E402
+from files import DELIBERATE, FAIL_ON_OPTAX, SUITE_FILES  # noqa: E402
 
 
 def run_file(path: str, real: bool, only: list[str] | None = None, timeout: float = 1800) -> dict:
@@ -68,7 +70,14 @@ def main() -> int:
         p = sum(v == "pass" for v in r["tests"].values())
         skips = sum(v == "skip" for v in r["tests"].values())
         tot_p, tot_n = tot_p + p, tot_n + n
-        note = r["import_error"][:70] if r["import_error"] else (f"{skips} skipped" if skips else "")
+        failed = {k for k, v in r["tests"].items() if v in ("fail", "error")}
+        notes = [f"{skips} skipped" if skips else ""]
+        if not args.real:
+            notes.append(f"{len(failed & set(DELIBERATE.get(f, {})))} deliberate" if failed & set(DELIBERATE.get(f, {}))
+                         else "")
+            notes.append(f"{len(failed & set(FAIL_ON_OPTAX.get(f, ())))} fail on optax too"
+                         if failed & set(FAIL_ON_OPTAX.get(f, ())) else "")
+        note = r["import_error"][:70] if r["import_error"] else ", ".join(n for n in notes if n)
         rate = f"{100 * p / n:5.1f}%" if n else "   -  "
         print(f"{f:45s} {p:5d} {n:5d} {rate} {time.time() - t0:5.0f}  {note}", flush=True)
     print(f"{'TOTAL':45s} {tot_p:5d} {tot_n:5d} {100 * tot_p / max(tot_n, 1):5.1f}%")

@@ -52,3 +52,13 @@ def test_optax_file_still_passes_on_optjax(path):
     assert not broken, (f"{path}: optax tests that passed on optjax now do not: {broken}\n"
                         f"rerun: OPTAX_SUITE_VERBOSE=1 python tests/optax_suite/run_file.py {path} "
                         f"--only {' '.join(sorted(broken))}\n{out.stderr[-3000:]}")
+
+
+def test_deliberate_differences_are_not_recorded_as_passing():
+    """A test listed as a deliberate difference (or failing on optax) is not also in passing.json."""
+    sys.path.insert(0, HERE)
+    from files import DELIBERATE, FAIL_ON_OPTAX, SUITE_FILES
+
+    for path, tests in list(DELIBERATE.items()) + list(FAIL_ON_OPTAX.items()):
+        assert path in SUITE_FILES, path
+        assert not set(tests) & set(PASSING.get(path, {})), (path, set(tests) & set(PASSING.get(path, {})))
