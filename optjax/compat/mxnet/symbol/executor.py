@@ -110,8 +110,8 @@ class Program:
 
     def train_step(self, grad_names: tuple, update_names: tuple, grad_dtypes: tuple, apply,
                    donate: bool):
-        """``f(params, args, aux, key, state, apply_args) -> (outputs, new_aux, grads,
-        new_params, new_state)``: the forward pass, the vjp and ``apply(weights, grads,
+        """``f(params, args, aux, key, state, apply_args) -> (outputs, new_aux, new_params,
+        new_state, grads)``: the forward pass, the vjp and ``apply(weights, grads,
         state, apply_args) -> (new_weights, new_state)`` on the parameters
         ``update_names`` (given apart from the other ``args``), compiled as ONE function.
         The weights ``apply`` sees are those after the forward pass (a ``fix_gamma``
@@ -131,7 +131,10 @@ class Program:
                            for n in update_names]
                 gs = [grads[n].astype(d) for n, d in zip(update_names, grad_dtypes)]
                 new_w, new_state = apply(weights, gs, state, apply_args)
-                return outs, new_aux, grads, new_w, new_state
+                # new weights and state before the gradients: XLA gives each donated
+                # buffer to the first output of its shape, and a gradient there would
+                # force a copy of every parameter
+                return outs, new_aux, new_w, new_state, grads
 
             fn = self._train_steps[key] = jax.jit(
                 step, donate_argnums=(0, 2, 4) if donate else ())
@@ -401,7 +404,7 @@ class Executor:
         params = {n: args.pop(n) for n in update_names}
         dtypes = tuple(np.dtype(self.grad_dict[n].dtype).name for n in update_names)
         fn = self._program.train_step(self._diff, tuple(update_names), dtypes, apply, donate)
-        outs, new_aux, grads, new_w, new_state = fn(params, args, aux, key, state, apply_args)
+        outs, new_aux, new_w, new_state, grads = fn(params, args, aux, key, state, apply_args)
         self._last = None if donate else ({**args, **params}, aux, key, grads, ())
         for n, a in zip(self._aux_names, self.aux_arrays):
             a._data = new_aux[n]
