@@ -19,8 +19,6 @@ optax 0.2.8's variant, argument for argument:
 Reference: Jordan et al., *Muon: An optimizer for hidden layers in neural networks*, 2024.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Any, Callable, NamedTuple, Sequence
 

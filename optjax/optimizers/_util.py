@@ -1,7 +1,5 @@
 """Small helpers shared by the optimizer files (not public)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import jax.numpy as jnp

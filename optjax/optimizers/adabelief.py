@@ -3,8 +3,6 @@
 Reference: Zhuang et al., *AdaBelief Optimizer*, NeurIPS 2020.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -4,8 +4,6 @@ Reference: Shazeer and Stern, *Adafactor: Adaptive Learning Rates with
 Sublinear Memory Cost*, ICML 2018.
 """
 
-from __future__ import annotations
-
 from typing import Any, Callable, NamedTuple
 
 import jax

@@ -5,8 +5,6 @@ Reddi et al., *On the Convergence of Adam and Beyond* (AMSGrad), 2018;
 Loshchilov and Hutter, *Decoupled Weight Decay Regularization* (AdamW), 2019.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -1,7 +1,5 @@
 """Adan: adaptive Nesterov momentum (Xie et al., 2022)."""
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

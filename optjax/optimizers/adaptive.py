@@ -7,8 +7,6 @@ Duchi et al., *Adaptive Subgradient Methods*, 2011; Zeiler, *ADADELTA*, 2012;
 Kingma and Ba, *Adam* (AdaMax, section 7), 2014.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -4,8 +4,6 @@ Reference: Polyak and Juditsky, *Acceleration of Stochastic Approximation by
 Averaging*, 1992; Bottou, *Stochastic Gradient Descent Tricks*, 2012.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

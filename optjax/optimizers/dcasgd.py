@@ -4,8 +4,6 @@ Reference: Zheng et al., *Asynchronous Stochastic Gradient Descent with Delay
 Compensation*, ICML 2017; MXNet 1.9.1 ``optimizer.py:1375-1429``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -4,8 +4,6 @@ Reference: Zheng and Kwok, *Follow the Moving Leader in Deep Learning*, ICML
 2017; MXNet 1.9.1 ``FTMLKernel``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

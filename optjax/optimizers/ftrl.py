@@ -4,8 +4,6 @@ Reference: McMahan et al., *Ad Click Prediction: a View from the Trenches*, KDD
 2013; MXNet 1.9.1 ``FtrlUpdateKernel``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

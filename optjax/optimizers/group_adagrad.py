@@ -4,8 +4,6 @@ Reference: Duchi, Hazan and Singer, *Adaptive Subgradient Methods*, JMLR 2011
 (row-wise variant for embeddings); MXNet 1.9.1 ``optimizer/contrib.py:30-100``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -5,8 +5,6 @@ Reference: You et al., *Large Batch Optimization for Deep Learning: Training
 BERT in 76 minutes*, ICLR 2020; MXNet 1.9.1 ``lamb_update_phase1/2``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

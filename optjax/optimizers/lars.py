@@ -4,8 +4,6 @@ Reference: You, Gitman and Ginsburg, *Large Batch Training of Convolutional
 Networks*, 2017; MXNet 1.9.1 ``multi_lars`` + ``preloaded_multi_sgd_mom_update``.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import jax.numpy as jnp

@@ -6,8 +6,6 @@ Reference: Goyal et al., *Accurate, Large Minibatch SGD*, 2017; You et al.,
 ``optimizer.py:1056-1246``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

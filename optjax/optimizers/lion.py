@@ -3,8 +3,6 @@
 Reference: Chen et al., *Symbolic Discovery of Optimization Algorithms*, 2023.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -5,8 +5,6 @@ MXNet SGD keeps the learning rate inside the momentum buffer, which differs
 from torch as soon as the learning rate changes (``lr_in_momentum_buffer``).
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

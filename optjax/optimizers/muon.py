@@ -4,8 +4,6 @@ Reference: Jordan et al., *Muon: An optimizer for hidden layers in neural
 networks*, 2024 (https://kellerjordan.github.io/posts/muon/); torch.optim.Muon.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Any, NamedTuple
 

@@ -4,8 +4,6 @@ momentum-decay form (torch.optim.NAdam, MXNet's Nadam).
 Reference: Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR workshop 2016.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

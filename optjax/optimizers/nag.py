@@ -6,8 +6,6 @@ initialization and momentum in deep learning*, 2013. MXNet 1.9.1
 ``NAGMomKernel`` (``src/operator/optimizer_op-inl.h``).
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

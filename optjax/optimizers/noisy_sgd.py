@@ -1,7 +1,5 @@
 """Noisy SGD: gradient noise, then the learning rate (Neelakantan et al., 2015)."""
 
-from __future__ import annotations
-
 import jax
 
 from optjax.base import GradientTransformation, ScalarOrSchedule

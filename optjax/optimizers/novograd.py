@@ -1,7 +1,5 @@
 """NovoGrad: layer-wise normalized gradients with decoupled weight decay (Ginsburg et al., 2019)."""
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple, Optional
 
 import jax

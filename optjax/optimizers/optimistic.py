@@ -1,7 +1,5 @@
 """Optimistic gradient methods for min-max games (Daskalakis et al., 2018)."""
 
-from __future__ import annotations
-
 import warnings
 from typing import Any, NamedTuple, Optional
 

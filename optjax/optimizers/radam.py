@@ -3,8 +3,6 @@
 Reference: Liu et al., *On the Variance of the Adaptive Learning Rate and Beyond*, 2020.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

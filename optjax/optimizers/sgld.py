@@ -4,8 +4,6 @@ Reference: Welling and Teh, *Bayesian Learning via Stochastic Gradient Langevin
 Dynamics*, ICML 2011; MXNet 1.9.1 ``optimizer.py:1509-1536``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -4,8 +4,6 @@ Reference: Bernstein et al., *signSGD: Compressed Optimisation for Non-Convex
 Problems*, ICML 2018; MXNet 1.9.1 ``SignumKernel`` / ``SignSGDKernel``.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax

@@ -1,7 +1,5 @@
 """Decoupled-weight-decay variants of existing optimizers, with optax's names."""
 
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import jax.numpy as jnp

@@ -1,7 +1,5 @@
 """Yogi: Adam with an additive, sign-controlled second moment (Zaheer et al., 2018)."""
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import jax

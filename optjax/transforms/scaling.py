@@ -1,7 +1,5 @@
 """Scaling updates: by a constant, by a learning rate or schedule, per leaf."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 

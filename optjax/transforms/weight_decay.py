@@ -6,8 +6,6 @@ leaf), and :func:`mxnet_wd_mult` gives MXNet's rule that only names ending in
 ``_weight`` or ``_gamma`` decay.
 """
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple
 
 import jax
