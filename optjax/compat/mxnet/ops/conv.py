@@ -50,55 +50,6 @@ def _add_bias(y, bias, lay):
     return y + bias.reshape(shape).astype(y.dtype)
 
 
-# Largest patch matrix (elements, 128 MiB of float32) the im2col path builds.
-IM2COL_MAX_ELEMENTS = 1 << 25
-
-
-def _im2col_conv2d(data, weight, lay, stride, dilate, pad):
-    """2-D ungrouped cross-correlation as im2col + one dot.
-
-    The patch matrix ``P[(n, i, j), (a, b, c)] = x[n, c, s_h i + d_h a - p_h,
-    s_w j + d_w b - p_w]`` is built from ``kh * kw`` strided slices of the padded
-    input (channel-last), then ``y = P @ W^T`` with ``W`` reshaped to
-    ``(num_filter, kh * kw * C)``. Autodiff turns the slices into pads, so both
-    gradients are dots as well. On XLA:CPU this runs 1.3-3x faster than
-    ``lax.conv_general_dilated`` for fwd+bwd on LeNet-sized layers
-    (benchmarks/README.md, Module section).
-    """
-    x = data if lay == "NHWC" else jnp.transpose(data, (0, 2, 3, 1))
-    w = weight if lay == "NHWC" else jnp.transpose(weight, (0, 2, 3, 1))  # (F, kh, kw, C)
-    f, kh, kw, c = w.shape
-    x = jnp.pad(x, ((0, 0), (pad[0], pad[0]), (pad[1], pad[1]), (0, 0)))
-    n, h, wd, _ = x.shape
-    ho = (h - dilate[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (wd - dilate[1] * (kw - 1) - 1) // stride[1] + 1
-    cols = [lax.slice(x, (0, a * dilate[0], b * dilate[1], 0),
-                      (n, a * dilate[0] + (ho - 1) * stride[0] + 1,
-                       b * dilate[1] + (wo - 1) * stride[1] + 1, c),
-                      (1, stride[0], stride[1], 1))
-            for a in range(kh) for b in range(kw)]
-    p = jnp.stack(cols, axis=3).reshape(n * ho * wo, kh * kw * c)
-    y = lax.dot_general(p, w.reshape(f, kh * kw * c), (((1,), (1,)), ((), ())),
-                        precision=lax.Precision.HIGHEST).reshape(n, ho, wo, f)
-    return y if lay == "NHWC" else jnp.transpose(y, (0, 3, 1, 2))
-
-
-def use_im2col(data_shape, lay: str, kernel, stride, dilate, pad, num_group: int) -> bool:
-    """Whether ``Convolution`` takes the im2col path: 2-D (``NCHW``/``NHWC``),
-    ``num_group == 1``, on the CPU backend, with a patch matrix
-    ``N * H_out * W_out * C * kh * kw`` of at most ``IM2COL_MAX_ELEMENTS`` elements.
-    Everything else uses XLA's convolution."""
-    if lay not in ("NCHW", "NHWC") or num_group != 1 or jax.default_backend() != "cpu":
-        return False
-    sp = [lay.index("H"), lay.index("W")]
-    out = [(data_shape[i] + 2 * p - d * (k - 1) - 1) // s + 1
-           for i, k, s, d, p in zip(sp, kernel, stride, dilate, pad)]
-    if min(out) <= 0:
-        return False
-    size = data_shape[0] * out[0] * out[1] * data_shape[lay.index("C")] * kernel[0] * kernel[1]
-    return size <= IM2COL_MAX_ELEMENTS
-
-
 @register("Convolution", ("data", "weight", "bias"), param_shapes=_conv_shapes)
 def convolution(data, weight, bias=None, *, kernel: tuple, num_filter: int, stride: tuple = (),
                 dilate: tuple = (), pad: tuple = (), num_group: int = 1, workspace: int = 1024,
@@ -109,7 +60,6 @@ def convolution(data, weight, bias=None, *, kernel: tuple, num_filter: int, stri
     ``stride`` and ``dilate`` default to 1 and ``pad`` to 0 per spatial axis;
     ``num_group`` splits channels into groups (weights ``(num_filter, C/num_group, *kernel)``).
     Output size ``floor((in + 2 pad - dilate (k - 1) - 1) / stride) + 1``.
-    2-D ungrouped convolutions on CPU run as im2col + one dot (see ``use_im2col``).
     """
     lay = _layout(data.ndim, layout)
     n = len(kernel)
@@ -119,9 +69,6 @@ def convolution(data, weight, bias=None, *, kernel: tuple, num_filter: int, stri
     if tuple(weight.shape) != expected:
         raise MXNetError(f"Convolution: weight shape {tuple(weight.shape)} does not match "
                          f"{expected} inferred from data {tuple(data.shape)}")
-    if use_im2col(data.shape, lay, kernel, stride, dilate, pad, num_group):
-        y = _im2col_conv2d(data, weight.astype(data.dtype), lay, stride, dilate, pad)
-        return y if no_bias or bias is None else _add_bias(y, bias, lay)
     dn = lax.conv_dimension_numbers(data.shape, weight.shape, (lay, _kernel_spec(lay), lay))
     y = lax.conv_general_dilated(data, weight.astype(data.dtype), stride, [(p, p) for p in pad],
                                  rhs_dilation=dilate, dimension_numbers=dn,
