@@ -238,3 +238,27 @@ def test_single_array_input_and_2d_labels():
     a.update(None, [pred])
     b.update(None, pred)
     assert a.get() == b.get()
+
+
+def test_accuracy_counts_on_the_device_like_the_host_path():
+    """NDArray inputs are counted on the device and read back lazily: the same sums (exact
+    float64), local/global resets included, as numpy inputs (MXNet's host path)."""
+    rng = np.random.RandomState(3)
+    dev, host = mx.metric.Accuracy(), mx.metric.Accuracy()
+    for step in range(5):
+        scores = rng.randn(6, 4).astype(np.float32)
+        scores[0, :2] = 7.0  # a tie: the first maximum, as numpy
+        label = rng.randint(0, 4, 6).astype(np.float32)
+        dev.update([mx.nd.array(label)], [mx.nd.array(scores)])
+        host.update([label], [scores])
+        dev.update([mx.nd.array(label)], [mx.nd.array(label)])  # same shape: no argmax
+        host.update([label], [label])
+        if step == 2:
+            dev.reset_local()
+            host.reset_local()
+        np.testing.assert_equal([dev.get(), dev.get_global()], [host.get(), host.get_global()])
+        assert type(dev.sum_metric) is type(host.sum_metric)
+    with pytest.raises(ValueError, match="Shape of labels"):
+        dev.update([mx.nd.zeros(5)], [mx.nd.zeros((6, 4))])
+    dev.reset()
+    assert dev.get_global()[1] != dev.get_global()[1] and dev.sum_metric == 0.0

@@ -27,12 +27,15 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+import jax
+import jax.numpy as jnp
 import numpy
 
 from optjax.compat.mxnet import ndarray as nd
@@ -305,17 +308,64 @@ class _GlobalMetric(EvalMetric):
 @alias("acc")
 class Accuracy(_GlobalMetric):
     """Fraction of correct predictions; ``preds`` of another shape than ``labels`` are
-    class scores reduced by ``argmax`` over ``axis`` (default 1)."""
+    class scores reduced by ``argmax`` over ``axis`` (default 1).
+
+    With NDArray predictions and labels, the count of correct predictions is computed on
+    the device (one compiled call, the same argmax and int32 comparison) and read back
+    only when ``sum_metric``/``global_sum_metric`` (or ``get``) are read, so that a
+    training loop never waits for its step here (MXNet reads each batch back)."""
 
     def __init__(self, axis: int = 1, name: str = "accuracy", output_names=None,
                  label_names=None):
+        self._pending = []  # device counts not yet added to the sums
         super().__init__(name, axis=axis, output_names=output_names, label_names=label_names,
                          has_global_stats=True)
         self.axis = axis
 
+    def _fold(self) -> None:
+        pending = self.__dict__.get("_pending")
+        if pending:
+            self._pending = []
+            for count in jax.device_get(pending):
+                value = numpy.int64(count)
+                self._sum_metric += value
+                self._global_sum_metric += value
+
+    @property
+    def sum_metric(self):
+        self._fold()
+        return self._sum_metric
+
+    @sum_metric.setter
+    def sum_metric(self, value):
+        self._fold()
+        self._sum_metric = value
+
+    @property
+    def global_sum_metric(self):
+        self._fold()
+        return self._global_sum_metric
+
+    @global_sum_metric.setter
+    def global_sum_metric(self, value):
+        self._fold()
+        self._global_sum_metric = value
+
     def update(self, labels, preds):
         labels, preds = check_label_shapes(labels, preds, True)
         for label, pred_label in zip(labels, preds):
+            if isinstance(label, nd.NDArray) and isinstance(pred_label, nd.NDArray):
+                scores = pred_label.shape != label.shape
+                n_pred = pred_label.size // pred_label.shape[self.axis] if scores \
+                    else pred_label.size
+                check_label_shapes(range(label.size), range(n_pred))
+                pred, lab = pred_label._data, label._data
+                if lab.devices() != pred.devices():  # a slice on another context
+                    lab = jax.device_put(lab, pred.sharding)
+                self._pending.append(_num_correct(pred, lab, axis=self.axis, scores=scores))
+                self.num_inst += n_pred
+                self.global_num_inst += n_pred
+                continue
             pred_label = _asnumpy(pred_label)
             label = _asnumpy(label)
             if pred_label.shape != label.shape:
@@ -324,6 +374,15 @@ class Accuracy(_GlobalMetric):
             label = label.astype("int32").ravel()
             check_label_shapes(label, pred_label)
             self._add((pred_label == label).sum(), len(pred_label))
+
+
+@functools.partial(jax.jit, static_argnames=("axis", "scores"))
+def _num_correct(pred, label, axis, scores):
+    """``Accuracy``'s count on the device: argmax of the scores (first maximum, as numpy),
+    both sides cast to int32."""
+    if scores:
+        pred = jnp.argmax(pred, axis=axis)
+    return jnp.sum(pred.astype(jnp.int32).ravel() == label.astype(jnp.int32).ravel())
 
 
 @register

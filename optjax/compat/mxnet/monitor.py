@@ -6,10 +6,16 @@ reports every operator output of the graph (``<node>_output``, ``<node>_output<i
 evaluated by the compiled internals of the symbol) to the monitor, which keeps the
 names matching ``pattern`` while activated (``tic`` on every ``interval``-th batch);
 ``toc`` adds the arguments and auxiliary states and returns ``(batch, name, stat)``
-lines. The default statistic is ``norm(x) / sqrt(x.size)``. Unlike MXNet, only the
-outputs that ``get_internals()`` lists are reported: not the backward pass's nodes
-(``fc_backward_output0``, ...) nor hidden outputs (BatchNorm's ``bn_mean``/``bn_var``),
-and ``monitor_all`` does not add each node's inputs.
+lines. The default statistic is ``norm(x) / sqrt(x.size)``. Each ``backward`` reports,
+as MXNet 1.9.1 does, every operator node's backward outputs in backward order: the
+gradients for its inputs, ``<node>_backward_output<i>`` (``<node>_backward_output`` for
+one input; ``<node>_backward_data`` for the legacy ``MakeLoss`` and ``SliceChannel``, after
+a ``zeros_without_dtype_output`` for each output nothing reads), none for an add, whose
+gradient passes through. Where MXNet computes no gradient (an input with
+``grad_req='null'``, such as a Module's data and label) its array holds stale memory and
+ours the gradient. Unlike MXNet, hidden outputs (BatchNorm's ``bn_mean``/``bn_var``,
+Dropout's ``mask``) and explicit head gradients (``_head_grad_*``) are not reported, and
+``monitor_all`` does not add each node's inputs.
 
 Example:
     >>> import optjax.compat.mxnet as mx

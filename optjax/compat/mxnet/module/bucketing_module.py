@@ -7,6 +7,11 @@ bucket; ``bind`` binds the default bucket's :class:`Module`, and a batch with an
 so every bucket reads and updates the same parameter arrays and uses the same optimizer
 (``borrow_optimizer``). Each bucket's module compiles its own step.
 
+``save_checkpoint(prefix, epoch)`` writes MXNet's files: ``prefix-%04d.params``, one
+``prefix-<key>-symbol.json`` per bound bucket and ``prefix.buckets`` (the keys, int32);
+``BucketingModule.load(prefix, epoch, sym_gen, default_bucket_key)`` reads them (from the
+shim or from real MXNet) into an unbound module whose parameters the next ``bind`` sets.
+
 Example:
     >>> import optjax.compat.mxnet as mx
     >>> def sym_gen(key):
@@ -29,6 +34,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+
+import numpy as np
 
 from optjax.compat.mxnet.context import cpu
 from optjax.compat.mxnet.initializer import Uniform
@@ -68,6 +75,82 @@ class BucketingModule(BaseModule):
         self._params_dirty = False
         self._grad_req = None
         self._monitor = None
+
+    # -- checkpoints --------------------------------------------------------------------------
+    def save_checkpoint(self, prefix: str, epoch: int, remove_amp_cast: bool = False) -> None:
+        """Write ``prefix-%04d.params``, ``prefix-<key>-symbol.json`` for every bucket and
+        ``prefix.buckets``, as MXNet 1.9.1 (which calls ``sym_gen`` outside a fresh
+        ``NameManager`` here, so auto-named nodes take the global counter's names)."""
+        from optjax.compat.mxnet import ndarray as nd
+        assert len(self._buckets) > 0, "Empty BucketingModule cannot be saved"
+        self.save_params("%s-%04d.params" % (prefix, epoch))
+        for bucket_key in self._buckets:
+            symbol, _, _ = self._sym_gen(bucket_key)
+            symbol.save("%s-%s-symbol.json" % (prefix, bucket_key),
+                        remove_amp_cast=remove_amp_cast)
+        nd.save("%s.buckets" % prefix, nd.array(list(self._buckets.keys()), dtype=np.int32))
+
+    @staticmethod
+    def load(prefix: str, epoch: int, sym_gen=None, default_bucket_key=None, **kwargs):
+        """A BucketingModule with the buckets' symbols and the parameters of checkpoint
+        ``prefix``/``epoch`` (``kwargs`` go to the constructor and each bucket's Module)."""
+        import os
+
+        from optjax.compat.mxnet import ndarray as nd
+        from optjax.compat.mxnet import symbol as sym
+        from optjax.compat.mxnet.base import MXNetError
+        from optjax.compat.mxnet.model import load_params
+        assert sym_gen is not None, "sym_gen is required for loading BucketingModule"
+        assert default_bucket_key is not None, \
+            "default_bucket_key is required for loading BucketingModule"
+        fname = "%s.buckets" % prefix
+        if not os.path.isfile(fname):
+            raise MXNetError(f"bucket keys file {fname!r} does not exist (prefix {prefix!r})")
+        buckets = [int(k) for k in nd.load(fname)[0].asnumpy().astype("int32")]
+        symbols = {}
+        for bucket_key in buckets:
+            sname = "%s-%s-symbol.json" % (prefix, bucket_key)
+            if not os.path.isfile(sname):
+                raise MXNetError(f"bucket symbol file {sname!r} does not exist")
+            symbols[bucket_key] = sym.load(sname)
+        arg_params, aux_params = load_params(prefix, epoch)
+        mod = BucketingModule(sym_gen, default_bucket_key, **kwargs)
+        for bucket_key, symbol in symbols.items():
+            _, data_names, label_names = sym_gen(bucket_key)
+            mod._buckets[bucket_key] = Module(symbol, data_names, label_names, **kwargs)
+        return mod._preloaded(arg_params, aux_params)
+
+    @staticmethod
+    def load_dict(sym_dict=None, sym_gen=None, default_bucket_key=None, arg_params=None,
+                  aux_params=None, **kwargs):
+        """A BucketingModule of the symbols ``{bucket_key: symbol}`` and these parameters
+        (as MXNet, each bucket takes the default bucket's data and label names)."""
+        assert sym_dict is not None, \
+            "sym_dict needs to be provided for BucketingModule.load_dict"
+        assert arg_params is not None, \
+            "arg_params need to be provided for BucketingModule.load_dict"
+        assert aux_params is not None, \
+            "aux_params need to be provided for BucketingModule.load_dict"
+        assert default_bucket_key is not None, \
+            "default_bucket_key needs to be provided for BucketingModule.load_dict"
+        mod = BucketingModule(sym_gen, default_bucket_key, **kwargs)
+        for bucket_key, symbol in sym_dict.items():
+            _, data_names, label_names = sym_gen(default_bucket_key)
+            mod._buckets[bucket_key] = Module(symbol, data_names, label_names, **kwargs)
+        return mod._preloaded(arg_params, aux_params)
+
+    def _preloaded(self, arg_params, aux_params):
+        """Give the default bucket's module these parameters, to be set on ``bind``."""
+        module = self._buckets.get(self._default_bucket_key)
+        if module is None:
+            raise ValueError(f"BucketingModule: the checkpoint has no default bucket "
+                             f"{self._default_bucket_key!r} (it has {sorted(self._buckets)})")
+        self._curr_module = module
+        module._arg_params = arg_params
+        module._aux_params = aux_params
+        module.params_initialized = True
+        self.params_initialized = True
+        return self
 
     def _call_sym_gen(self, key):
         with NameManager():

@@ -39,6 +39,13 @@ from optjax.compat.mxnet.symbol import graph as _graph
 
 __all__ = ["Executor", "Program", "program"]
 
+# Operators whose gradient MXNet passes to the inputs without a backward node (its
+# ``CloneGradient``): the monitor sees no ``<node>_backward_*`` arrays for them.
+_PASS_THROUGH_GRADIENT = frozenset({"elemwise_add", "add_n"})
+# MXNet 1.9.1's legacy operators name their backward outputs after their inputs
+# (``<node>_backward_data``) where the others say ``<node>_backward_output<i>``.
+_LEGACY_BACKWARD_NAMES = frozenset({"MakeLoss", "SliceChannel"})
+
 
 class Program:
     """The compiled functions of one symbol's graph (shared by its executors)."""
@@ -103,8 +110,8 @@ class Program:
 
     def train_step(self, grad_names: tuple, update_names: tuple, grad_dtypes: tuple, apply,
                    donate: bool):
-        """``f(params, args, aux, key, state, apply_args) -> (outputs, new_aux, grads,
-        new_params, new_state)``: the forward pass, the vjp and ``apply(weights, grads,
+        """``f(params, args, aux, key, state, apply_args) -> (outputs, new_aux, new_params,
+        new_state, grads)``: the forward pass, the vjp and ``apply(weights, grads,
         state, apply_args) -> (new_weights, new_state)`` on the parameters
         ``update_names`` (given apart from the other ``args``), compiled as ONE function.
         The weights ``apply`` sees are those after the forward pass (a ``fix_gamma``
@@ -124,7 +131,10 @@ class Program:
                            for n in update_names]
                 gs = [grads[n].astype(d) for n, d in zip(update_names, grad_dtypes)]
                 new_w, new_state = apply(weights, gs, state, apply_args)
-                return outs, new_aux, grads, new_w, new_state
+                # new weights and state before the gradients: XLA gives each donated
+                # buffer to the first output of its shape, and a gradient there would
+                # force a copy of every parameter
+                return outs, new_aux, new_w, new_state, grads
 
             fn = self._train_steps[key] = jax.jit(
                 step, donate_argnums=(0, 2, 4) if donate else ())
@@ -320,6 +330,28 @@ class Executor:
             if node.op is not None:
                 self._monitor(name, from_jax(v, self._ctx))
 
+    def _report_backward(self, args, aux, key, out_grads):
+        """Hand each operator node's backward outputs (the gradients for its inputs,
+        ``<node>_backward_output<i>``, or ``<node>_backward_output`` for one input) to
+        the monitor callback, in backward order, as MXNet does during ``backward``."""
+        heads = [jnp.ones_like(o._data) if g is None else
+                 (g._data if isinstance(g, NDArray) else jnp.asarray(g)).astype(o.dtype)
+                 for o, g in zip(self.outputs, out_grads or [None] * len(self.outputs))]
+        for node, grads, zeros in _graph.node_input_gradients(
+                self._program.order, self._program.heads, args, aux, key, heads):
+            if node.op.name in _PASS_THROUGH_GRADIENT:
+                continue
+            if node.op.name in _LEGACY_BACKWARD_NAMES:
+                for z in zeros:  # MXNet makes a zeros node for each unread output's gradient
+                    self._monitor("zeros_without_dtype_output", from_jax(z, self._ctx))
+                names = [f"{node.name}_backward_{n}" for n in node.input_names()]
+            elif len(grads) == 1:
+                names = [f"{node.name}_backward_output"]
+            else:
+                names = [f"{node.name}_backward_output{i}" for i in range(len(grads))]
+            for name, g in zip(names, grads):
+                self._monitor(name, from_jax(g, self._ctx))
+
     def backward(self, out_grads=None, is_train: bool = True):
         """Write the gradients of the last training forward into ``grad_dict``."""
         if self._last is None:
@@ -343,6 +375,8 @@ class Executor:
                                  f"outputs")
             _, _, grads = self._program.forward_backward(self._diff)(args, aux, key, heads)
         self._publish(grads)
+        if self._monitor is not None:
+            self._report_backward(args, aux, key, out_grads)
 
     def _publish(self, grads):
         """Write ``grads`` into ``grad_dict`` following each argument's ``grad_req``."""
@@ -370,7 +404,7 @@ class Executor:
         params = {n: args.pop(n) for n in update_names}
         dtypes = tuple(np.dtype(self.grad_dict[n].dtype).name for n in update_names)
         fn = self._program.train_step(self._diff, tuple(update_names), dtypes, apply, donate)
-        outs, new_aux, grads, new_w, new_state = fn(params, args, aux, key, state, apply_args)
+        outs, new_aux, new_w, new_state, grads = fn(params, args, aux, key, state, apply_args)
         self._last = None if donate else ({**args, **params}, aux, key, grads, ())
         for n, a in zip(self._aux_names, self.aux_arrays):
             a._data = new_aux[n]

@@ -317,6 +317,54 @@ def evaluate(order, heads, args: dict, aux: dict, key, is_train: bool):
     return [values[id(n)][i] for n, i in heads], new_aux, tuple(increments)
 
 
+def node_input_gradients(order, heads, args: dict, aux: dict, key, head_grads) -> list:
+    """The gradient that each operator node's backward pass computes for each of its
+    (non-auxiliary) inputs, as MXNet's monitor sees the ``<node>_backward_output<i>``
+    arrays: ``[(node, (cotangent, ...), [zero cotangents of the outputs nothing reads])]``
+    in backward order (reverse of ``order``).
+
+    Runs the training forward pass node by node under ``jax.vjp`` and pulls the
+    cotangents back from ``head_grads`` (one per head); an output nothing consumes
+    gets zeros, an integer input a zero gradient. Eager (a debugging aid)."""
+    values, pullbacks = {}, {}
+    for k, node in enumerate(order):
+        if node.op is None:
+            values[id(node)] = (args[node.name] if node.name in args else aux[node.name],)
+            continue
+        sub = jax.random.fold_in(key, k) if node.op.needs_key and key is not None else key
+        arrays = [values[id(src)][i] for src, i in node.inputs]
+
+        def run(*xs, node=node, sub=sub):
+            return call_node(node, list(xs), sub, True)[0]
+
+        values[id(node)], pullbacks[id(node)] = jax.vjp(run, *arrays)
+    cot = {}
+    for (node, i), g in zip(heads, head_grads):
+        if node.op is not None:
+            slot = cot.setdefault(id(node), {})
+            slot[i] = slot[i] + g if i in slot else g
+    out = []
+    for node in reversed(order):
+        if node.op is None:
+            continue
+        slot = cot.get(id(node), {})
+        outs = values[id(node)]
+        grads = pullbacks[id(node)](tuple(
+            slot[i].astype(o.dtype) if i in slot else jax.numpy.zeros_like(o)
+            for i, o in enumerate(outs)))
+        n_in = len(node.inputs) - len(node.op.aux)
+        grads = tuple(jax.numpy.zeros(x.shape, x.dtype)
+                      if getattr(g, "dtype", None) == jax.dtypes.float0 else g
+                      for g, x in zip(grads, [values[id(s)][i] for s, i in node.inputs]))
+        out.append((node, grads[:n_in],
+                    [jax.numpy.zeros_like(o) for i, o in enumerate(outs) if i not in slot]))
+        for (src, i), g in zip(node.inputs[:n_in], grads):
+            if src.op is not None:
+                slot = cot.setdefault(id(src), {})
+                slot[i] = slot[i] + g if i in slot else g
+    return out
+
+
 # -- JSON ------------------------------------------------------------------------------------
 
 def to_json(heads) -> str:

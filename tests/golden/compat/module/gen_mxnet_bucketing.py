@@ -7,7 +7,9 @@ Regenerate (MXNet's own virtual environment, built by ``tools/mxnet-venv.sh DIR`
 Writes ``bucketing.npz``: a BucketingModule over ``module_cases.bucket_sym_gen`` (bucket
 keys 3 and 5, default 5) trained with ``fit`` for 2 epochs on ``bucket_iter`` from given
 initial weights (SGD, momentum 0.9): per-batch outputs, parameters after each epoch and
-``predict``.
+``predict``; and the checkpoint that MXNet's ``BucketingModule.save_checkpoint`` writes after
+training (``bucketing-0002.params``, ``bucketing-3-symbol.json``, ``bucketing-5-symbol.json``,
+``bucketing.buckets``), with ``load_predict``: the ``predict`` of ``BucketingModule.load`` of it.
 """
 
 import os
@@ -41,6 +43,12 @@ def main(out_dir):
         out.update({f"epoch{e}/{k}": v for k, v in params.items()})
     out["predict"] = mod.predict(it).asnumpy()
     out["buckets"] = np.asarray(sorted(mod._buckets))
+    prefix = os.path.join(out_dir, "bucketing")
+    mod.save_checkpoint(prefix, 2)
+    loaded = mx.mod.BucketingModule.load(prefix, 2, sym_gen=bucket_sym_gen(mx),
+                                         default_bucket_key=it.default)
+    loaded.bind(it.provide_data, it.provide_label, for_training=False)
+    out["load_predict"] = loaded.predict(it).asnumpy()
     np.savez_compressed(os.path.join(out_dir, "bucketing.npz"), mxnet=mx.__version__, **out)
 
 

@@ -6,8 +6,11 @@ Regenerate (MXNet's own virtual environment, built by ``tools/mxnet-venv.sh DIR`
 
 Writes ``monitor.json``: for 3 training batches of ``module_cases.multi_net`` (SGD) with
 ``Monitor(2)`` installed (default statistic, sorted, and a pattern for ``fc``), the
-``toc()`` lines ``[batch, name, statistic]`` for the names of the symbol's internals
-(``module_cases.monitor_rows``).
+``toc()`` lines ``[batch, name, statistic]`` for the names of the symbol's internals and
+the backward nodes' outputs (``module_cases.monitor_rows``); the ``fanout`` case runs
+``module_cases.fanout_net`` (an output read twice, an add whose gradient MXNet passes
+through without a node); ``legacy_names``: the names the monitor callback of an executor
+sees for ``module_cases.legacy_monitor_names``.
 """
 
 import json
@@ -17,13 +20,14 @@ import sys
 import mxnet as mx
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from module_cases import MONITOR_CASES, monitor_rows  # noqa: E402
+from module_cases import MONITOR_CASES, legacy_monitor_names, monitor_rows  # noqa: E402
 
 
 def main(out_dir):
     out = {"mxnet": mx.__version__}
     for name, kwargs in MONITOR_CASES.items():
         out[name] = monitor_rows(mx, kwargs)
+    out["legacy_names"] = legacy_monitor_names(mx)
     with open(os.path.join(out_dir, "monitor.json"), "w") as f:
         json.dump(out, f, indent=1)
 

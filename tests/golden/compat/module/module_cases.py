@@ -128,19 +128,36 @@ def bucket_iter(mx, keys, seed=0):
     return BucketIter()
 
 
+def fanout_net(mx):
+    """A relu output read by two nodes (a FullyConnected and an add) before SoftmaxOutput."""
+    data = mx.sym.Variable("data")
+    h = mx.sym.Activation(mx.sym.FullyConnected(data, name="fc", num_hidden=4),
+                          act_type="relu", name="relu")
+    return mx.sym.SoftmaxOutput(mx.sym.FullyConnected(h, name="fc2", num_hidden=4) + h,
+                                name="softmax")
+
+
 def monitor_rows(mx, monitor_kwargs):
-    """The ``toc()`` rows of a Monitor(2) over 3 training batches of ``multi_net``, for the
-    names in the symbol's ``get_internals()`` (MXNet also reports the backward nodes'
-    outputs and BatchNorm's hidden mean/var outputs; the shim does not)."""
+    """The ``toc()`` rows of a Monitor(2) over 3 training batches of ``multi_net`` (or
+    ``fanout_net`` for ``net="fanout"``): the forward outputs that the symbol's
+    ``get_internals()`` names and the backward nodes' outputs (``*_backward_*``), then the
+    arguments and auxiliary states (MXNet also reports hidden outputs such as BatchNorm's
+    ``bn_mean``/``bn_var``; the shim does not)."""
+    kwargs = dict(monitor_kwargs)
+    net = {"fanout": fanout_net}.get(kwargs.pop("net", None), multi_net)
     rng = np.random.RandomState(5)
     with mx.name.NameManager():  # auto names from 0, whatever ran before
-        sym = multi_net(mx)
+        sym = net(mx)
     keep = set(sym.get_internals().list_outputs())
     mod = mx.mod.Module(sym)
     mod.bind(data_shapes=[("data", (8, 5))], label_shapes=[("softmax_label", (8,))])
     mod.init_params(mx.init.Constant(0.1), aux_params=None)
+    if net is fanout_net:  # weights that break the symmetry, the same on both sides
+        args, auxs = mod.get_params()
+        mod.set_params({k: mx.nd.array(rng.uniform(-0.5, 0.5, v.shape)) for k, v in
+                        sorted(args.items())}, auxs)
     mod.init_optimizer(optimizer="sgd", optimizer_params={"learning_rate": 0.1})
-    mon = mx.mon.Monitor(2, **monitor_kwargs)
+    mon = mx.mon.Monitor(2, **kwargs)
     mod.install_monitor(mon)
     rows = []
     for _ in range(3):
@@ -149,8 +166,26 @@ def monitor_rows(mx, monitor_kwargs):
         mon.tic()
         mod.forward_backward(batch)
         mod.update()
-        rows += [[n, k, v] for n, k, v in mon.toc() if k in keep]
+        rows += [[n, k, v] for n, k, v in mon.toc() if k in keep or "_backward_" in k]
     return rows
 
 
-MONITOR_CASES = {"default": {}, "sorted_fc": {"pattern": "fc.*", "sort": True}}
+def legacy_monitor_names(mx):
+    """The names an executor's monitor callback sees for MakeLoss(SliceChannel(a)[0] + b):
+    legacy operators' backward outputs and an add (no backward node)."""
+    with mx.name.NameManager():
+        a, b = mx.sym.Variable("a"), mx.sym.Variable("b")
+        out = mx.sym.MakeLoss(mx.sym.SliceChannel(a, num_outputs=2, axis=1, name="sc")[0] + b,
+                              name="ml")
+    ex = out.simple_bind(mx.cpu(), a=(2, 4), b=(2, 2))
+    names = []
+    ex.set_monitor_callback(lambda name, arr: names.append(
+        name.decode() if isinstance(name, bytes) else name))
+    ex.forward(is_train=True)
+    ex.backward()
+    mx.nd.waitall()
+    return names
+
+
+MONITOR_CASES = {"default": {}, "sorted_fc": {"pattern": "fc.*", "sort": True},
+                 "fanout": {"net": "fanout"}}
