@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -34,10 +35,33 @@ def zero_count() -> jax.Array:
 
 def compute_dtype(dtype: Any) -> Any:
     """The dtype optimizer math runs in: at least float32 (bf16/f16 are upcast)."""
-    dtype = jnp.dtype(dtype)
+    return _compute_dtype(jnp.dtype(dtype))
+
+
+@functools.lru_cache(maxsize=None)
+def _compute_dtype(dtype: Any) -> Any:  # called per leaf while tracing: the answer for each dtype once
     if jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.complexfloating):
         return jnp.promote_types(dtype, jnp.float32)
     return dtype
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """``x.astype(dtype)``, or ``x`` itself when that would change nothing.
+
+    A JAX array (or tracer) that already has ``dtype`` and is not weakly typed
+    is returned as is: the same value as ``astype``, without its cost, which is
+    per leaf per step while a step traces. Anything else (a weakly typed
+    value, a NumPy array, another dtype) goes through ``x.astype(dtype)``.
+
+    >>> import jax.numpy as jnp, optjax
+    >>> x = jnp.ones(2)
+    >>> optjax.numerics.cast(x, jnp.float32) is x, optjax.numerics.cast(x, jnp.bfloat16).dtype
+    (True, dtype(bfloat16))
+    """
+    aval = getattr(x, "aval", None)
+    if aval is not None and not aval.weak_type and x.dtype == dtype:
+        return x
+    return x.astype(dtype)
 
 
 PARAM_DTYPE = "param"

@@ -115,13 +115,13 @@ def _upcast(x: Any) -> Any:
         return jnp.asarray(x, state_dtype(x) if not isinstance(x, complex) else jnp.result_type(complex))
     if not hasattr(x, "dtype"):
         return x
-    return x.astype(numerics.compute_dtype(x.dtype))
+    return numerics.cast(x, numerics.compute_dtype(x.dtype))
 
 
 def _cast_like(x: Any, like: Any) -> Any:
     if x is None or like is None or not hasattr(like, "dtype"):
         return x
-    return jnp.asarray(x).astype(like.dtype)
+    return numerics.cast(jnp.asarray(x), like.dtype)
 
 
 def apply(

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from optjax import numerics
 from optjax.base import MaskedNode, PyTree
 
 
@@ -434,7 +435,7 @@ def global_norm(tree: PyTree) -> jax.Array:
     leaves = [x for x in jax.tree.leaves(tree) if x is not None]
     if not leaves:
         return jnp.zeros((), jnp.float32)
-    total = sum(jnp.sum(jnp.square(jnp.abs(x).astype(_acc_dtype(x.dtype)))) for x in leaves)
+    total = sum(jnp.sum(jnp.square(numerics.cast(jnp.abs(x), _acc_dtype(x.dtype)))) for x in leaves)
     return jnp.sqrt(total)
 
 

@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from optjax import numerics
 from optjax.base import GradientTransformation, OptState, Params, Updates, call_update
 from optjax.tree import check_leaves, is_absent, is_none
 
@@ -31,8 +32,9 @@ def apply_updates(params: Params, updates: Updates) -> Params:
     def add(p, u):
         if p is None or u is None:
             return p
-        p = jnp.asarray(p)
-        return (p + jnp.asarray(u)).astype(p.dtype)
+        p, u = jnp.asarray(p), jnp.asarray(u)
+        # lax.add is what ``p + u`` computes for one dtype, without jnp's promotion work (per leaf per traced step)
+        return numerics.cast(lax.add(p, u) if p.dtype == u.dtype else p + u, p.dtype)
 
     return jax.tree.map(add, params, updates, is_leaf=is_none)
 

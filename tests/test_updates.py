@@ -132,3 +132,26 @@ def test_sharding_kept_and_numbers_equal_on_8_devices():
     p_ref = optjax.apply_updates(p0, u)
     for a, b in zip(jax.tree.leaves((p1, s1)), jax.tree.leaves((p_ref, s_ref))):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("p, u", [
+    (jnp.linspace(-1, 1, 5), jnp.linspace(0.3, 0.1, 5)),
+    (jnp.linspace(-1, 1, 5, dtype=jnp.bfloat16), jnp.linspace(0.3, 0.1, 5)),
+    (jnp.linspace(-1, 1, 5), jnp.linspace(0.3, 0.1, 5, dtype=jnp.bfloat16)),
+    (jnp.asarray(0.5), jnp.asarray(0.25)),  # weakly typed param and update
+    (0.5, jnp.float32(0.25)),
+])
+def test_apply_updates_add_is_the_plain_jnp_expression(p, u):
+    """apply_updates's add (lax.add for one dtype) gives the bits, dtype and weak type of
+    ``(p + u).astype(p.dtype)``, eagerly and traced."""
+
+    def ref(p, u):
+        p = jnp.asarray(p)
+        return (p + jnp.asarray(u)).astype(p.dtype)
+
+    def ours(p, u):
+        return optjax.apply_updates({"w": p}, {"w": u})["w"]
+
+    for got, want in ((ours(p, u), ref(p, u)), (jax.jit(ours)(p, u), jax.jit(ref)(p, u))):
+        assert got.dtype == want.dtype and got.aval.weak_type == want.aval.weak_type
+        np.testing.assert_array_equal(np.atleast_1d(got).view(np.uint8), np.atleast_1d(want).view(np.uint8))

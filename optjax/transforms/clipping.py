@@ -45,7 +45,7 @@ def clip_by_global_norm(max_norm: float, *, eps: float = 0.0) -> GradientTransfo
 
         def scale(u):
             cdt = numerics.compute_dtype(u.dtype)
-            return (u.astype(cdt) * factor.astype(cdt)).astype(u.dtype)
+            return numerics.cast(numerics.cast(u, cdt) * numerics.cast(factor, cdt), u.dtype)
 
         return tree_map_none(scale, updates), state
 

@@ -5,6 +5,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from optjax import numerics, validation
 from optjax.base import GradientTransformation, ScalarOrSchedule, Schedule, init_empty_state, is_schedule, value_at
@@ -14,7 +15,11 @@ from optjax.tree import check_pattern, resolve_per_leaf, tree_map_none
 def _mul(u: jax.Array, s: Any) -> jax.Array:
     """``s * u`` in the update's dtype (scalars are applied in at least float32)."""
     cdt = numerics.compute_dtype(u.dtype)
-    return (u.astype(cdt) * s).astype(u.dtype)
+    u_c = numerics.cast(u, cdt)
+    if jnp.issubdtype(cdt, jnp.floating) and (type(s) is float or (jnp.ndim(s) == 0 and jnp.result_type(s) == cdt)):
+        # what ``u_c * s`` computes, without jnp's promotion work (per leaf per traced step)
+        return numerics.cast(lax.mul(u_c, s), u.dtype)
+    return numerics.cast(u_c * s, u.dtype)
 
 
 def scale(step_size: float | jax.Array) -> GradientTransformation:

@@ -81,7 +81,7 @@ def _decay_transform(weight_decay, mask, weight_decay_mult, *, name, sign, lr):
             if m == 0.0:
                 return u
             cdt = numerics.compute_dtype(u.dtype)
-            return (u.astype(cdt) + (rate * m) * p.astype(cdt)).astype(u.dtype)
+            return numerics.cast(numerics.cast(u, cdt) + (rate * m) * numerics.cast(p, cdt), u.dtype)
 
         if mult is None:
             new = tree_map_none(add, updates, params)

@@ -107,3 +107,25 @@ def test_clip_by_global_norm_injected_under_jit_as_optax():
         outs.append(jax.jit(tx.update)(g, state)[0]["w"])
     np.testing.assert_allclose(outs[0], outs[1], rtol=1e-6)
     np.testing.assert_allclose(float(jnp.linalg.norm(outs[0])), 2.0, rtol=1e-6)
+
+
+_SCALARS = [0.1, 3, np.float64(0.1), jnp.float32(0.1), jnp.asarray(0.1), jnp.asarray(0.1, jnp.bfloat16),
+            jnp.asarray([0.1, 0.2, 0.3])]
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16, jnp.float16, jnp.complex64])
+@pytest.mark.parametrize("s", _SCALARS, ids=lambda s: f"{type(s).__name__}-{getattr(s, 'dtype', '')}")
+def test_scale_multiply_is_the_plain_jnp_expression(dtype, s):
+    """scale's multiply (a lax.mul fast path for a float or same-dtype scalar) gives the bits,
+    dtype and weak type of ``(u.astype(cdt) * s).astype(u.dtype)``, eagerly and traced."""
+    from optjax.transforms.scaling import _mul
+
+    u = (jnp.arange(3, dtype=jnp.float32) * 0.37 - 0.41).astype(dtype)
+
+    def ref(u):
+        return (u.astype(optjax.numerics.compute_dtype(u.dtype)) * s).astype(u.dtype)
+
+    for f, g in ((_mul, ref), (jax.jit(lambda u: _mul(u, s)), jax.jit(ref))):
+        got, want = (f(u, s) if f is _mul else f(u)), (g(u) if g is not ref else ref(u))
+        assert got.dtype == want.dtype and got.aval.weak_type == want.aval.weak_type
+        np.testing.assert_array_equal(np.atleast_1d(got).view(np.uint8), np.atleast_1d(want).view(np.uint8))
