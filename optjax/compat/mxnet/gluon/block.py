@@ -45,6 +45,7 @@ from optjax.compat.mxnet.gluon.compiled import recorded_forward
 from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
 from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
 from optjax.compat.mxnet.gluon.utils import HookHandle
+from optjax.compat.mxnet.ndarray.ndarray import LazyValue, device_of, is_pending
 from optjax.compat.mxnet.ndarray import random as _random
 from optjax.compat.mxnet import symbol as _sym
 from optjax.compat.mxnet.symbol import naming as _naming
@@ -623,6 +624,7 @@ class HybridBlock(Block):
             return tuple(o._data for o in flat), (changed, tuple(v for _, _, v in deferred))
 
         self._cached = (params, run, jax.jit(run, static_argnums=(3, 4)), out_fmt)
+        self._deferred_shapes = {}  # output shapes of deferred calls, by input shapes
 
     def _all_checked(self):
         return self._checked and all(
@@ -645,14 +647,55 @@ class HybridBlock(Block):
         key = _random.next_key()
         is_train = autograd.is_training()
         pvals = tuple(d._data for d in pdata)
-        xvals = tuple(None if x is None else x._data for x in flat_in)
-        outs, (changed, increments) = compiled(pvals, xvals, key, is_train, in_fmt)
-        for i, value in changed.items():
-            pdata[i]._data = value
-        out_nds = [nd.from_jax(o, ctx) for o in outs]
-        if autograd.is_recording():  # moving statistics change in the backward pass, as MXNet
+        recording = autograd.is_recording()
+        outs = self._deferred_call(pvals, flat_in, key, is_train, in_fmt, ctx) \
+            if recording and autograd.aux_sink() is None else None
+        if outs is None:
+            xvals = tuple(None if x is None else x._data for x in flat_in)
+            outs, (changed, increments) = compiled(pvals, xvals, key, is_train, in_fmt)
+            for i, value in changed.items():
+                pdata[i]._data = value
+            outs = [nd.from_jax(o, ctx) for o in outs] + \
+                [nd.from_jax(v, ctx) for v in increments]
+            lazy = None
+        else:
+            lazy = outs[0]._store.pending
+        n_out = len(outs) - len(out_fmt[("aux", is_train)])
+        out_nds = outs[:n_out]
+        if recording:  # moving statistics change in the backward pass, as MXNet
             aux_updates = [(pdata[i], m, v)
-                           for (i, m), v in zip(out_fmt[("aux", is_train)], increments)]
-            fn = recorded_forward(run, len(pdata), len(flat_in), is_train, in_fmt)
-            autograd.record_fn(fn, fn, pdata + list(flat_in) + [key], {}, out_nds, aux_updates)
+                           for (i, m), v in zip(out_fmt[("aux", is_train)], outs[n_out:])]
+            fn = recorded_forward(run, len(pdata), len(flat_in), n_out, is_train, in_fmt)
+            autograd.record_fn(fn, fn, pdata + list(flat_in) + [key], {}, outs, aux_updates,
+                               lazy)
         return _regroup(out_nds, out_fmt["out"])
+
+    def _deferred_call(self, pvals, flat_in, key, is_train, in_fmt, ctx):
+        """The call's outputs and moving-average increments as pending NDArrays (computed
+        by ``backward``'s compiled replay, fused with the loss and the gradient, or at the
+        first read), or None when the call must run now (it writes auxiliary values)."""
+        from optjax.compat.mxnet.ndarray.invoke import _aval
+        params, run, compiled, out_fmt = self._cached
+        in_avals = tuple(_aval(x) for x in flat_in)
+        cache_key = (is_train, in_fmt, in_avals, tuple((v.shape, v.dtype) for v in pvals))
+        shapes = self._deferred_shapes.get(cache_key)
+        if shapes is None:
+            outs, (changed, increments) = jax.eval_shape(
+                lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals, in_avals, key)
+            shapes = False if changed else tuple(outs) + tuple(increments)
+            if len(self._deferred_shapes) > 64:
+                self._deferred_shapes.clear()
+            self._deferred_shapes[cache_key] = shapes
+        if shapes is False:
+            return None
+        n_p, n_in = len(pvals), len(flat_in)
+
+        def compute(*arrays):
+            outs, (_, increments) = compiled(arrays[:n_p], arrays[n_p:n_p + n_in],
+                                             arrays[-1], is_train, in_fmt)
+            return tuple(outs) + tuple(increments)
+
+        args = list(pvals) + [x if x is None or is_pending(x) else x._data
+                              for x in flat_in] + [key]
+        device = device_of(pvals[0]) if pvals else None
+        return LazyValue(compute, args, shapes, device).outputs(ctx)

@@ -52,36 +52,37 @@ _apply_pullback.defvjp(_apply_pullback_fwd, _apply_pullback_bwd)
 
 
 @functools.lru_cache(maxsize=256)
-def recorded_forward(run, n_params, n_inputs, is_train, in_fmt):
-    """The tape entry of a hybridized block's call: ``f(*params, *inputs, key) = outputs``,
-    the block's forward ``run(params, inputs, key, is_train, in_fmt)``.
+def recorded_forward(run, n_params, n_inputs, n_outs, is_train, in_fmt):
+    """The tape entry of a hybridized block's call: ``f(*params, *inputs, key) = (*outputs,
+    *moving-average increments)``, the block's forward ``run(params, inputs, key, is_train,
+    in_fmt)``.
 
     ``backward`` replays it inside its one compiled function: the forward runs again under
     ``jax.vjp`` there, next to the loss and the gradient, so XLA sees the whole step (no
     residuals leave the compiled call, and nothing is computed for inputs that need no
-    gradient). Its gradient applies the forward's pullback through
-    :func:`_apply_pullback`, so differentiating it again raises. Cached: a training
-    loop's calls share one function (and one entry of the replay cache).
+    gradient). Its gradient applies the forward's pullback (the increments get none)
+    through :func:`_apply_pullback`, so differentiating it again raises. Cached: a
+    training loop's calls share one function (and one entry of the replay cache).
     """
     n_in = n_params + n_inputs
 
-    def forward(*arrays):
-        return run(arrays[:n_params], arrays[n_params:n_in], arrays[n_in], is_train, in_fmt)
-
     @jax.custom_vjp
     def node(*arrays):
-        return forward(*arrays)[0]
+        outs, (_, increments) = run(arrays[:n_params], arrays[n_params:n_in], arrays[n_in],
+                                    is_train, in_fmt)
+        return tuple(outs) + tuple(increments)
 
     def node_fwd(*arrays):
-        outs, pullback, _ = jax.vjp(
+        outs, pullback, (_, increments) = jax.vjp(
             lambda pv, xv: run(pv, xv, arrays[n_in], is_train, in_fmt),
             arrays[:n_params], arrays[n_params:n_in], has_aux=True)
-        return outs, (arrays, pullback)
+        return tuple(outs) + tuple(increments), (arrays, pullback)
 
     def node_bwd(saved, cts):
         arrays, pullback = saved
         residuals, treedef = jax.tree_util.tree_flatten(pullback)
-        g_params, g_inputs = _apply_pullback(treedef, residuals, tuple(cts), arrays[:n_in])
+        g_params, g_inputs = _apply_pullback(treedef, residuals, tuple(cts[:n_outs]),
+                                             arrays[:n_in])
         g_inputs = [None if a is None else (g if g is not None else _zero_cotangent(a))
                     for a, g in zip(arrays[n_params:n_in], g_inputs)]
         return (*g_params, *g_inputs, _zero_cotangent(arrays[n_in]))
