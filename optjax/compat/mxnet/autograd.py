@@ -10,6 +10,12 @@ cached by the tape's structure, so a training loop that records the same graph
 each step compiles its backward pass once. Random operators (``Dropout``) replay
 with the key they drew, so the gradient sees the same mask as the forward pass.
 
+A hybridized gluon block's recorded call is deferred: its outputs are *pending*
+NDArrays (shape and dtype known, value not computed), and an operator applied to a
+pending array is recorded with pending outputs too (``invoke``). ``backward``'s replay
+returns the values of the pending entries it runs, so the block's forward, the loss and
+the gradient are one compiled call; reading a pending array earlier computes it then.
+
 Gradients are written to each variable's ``.grad`` by its ``grad_req``:
 ``'write'`` overwrites, ``'add'`` accumulates until zeroed, ``'null'`` skips.
 A head that is not a scalar gets a head gradient of ones, as MXNet.

@@ -21,10 +21,13 @@ draw from the key. The moving-average increments (``BatchNorm``'s running
 statistics) go on the call's tape entry and are applied by the backward pass, as
 MXNet does; other updated auxiliary values are written back after the call. When
 autograd is recording, the call is recorded as ONE tape entry (the block's whole
-forward, :func:`~optjax.compat.mxnet.gluon.compiled.recorded_forward`): ``backward``
-runs it again inside its compiled replay, fused with the loss and the gradient, which
-gives the imperative numbers (first-order only: a second-order ``autograd.grad``
-through a hybridized block raises ``MXNetError``).
+forward, :func:`~optjax.compat.mxnet.gluon.compiled.recorded_forward`) and deferred:
+its outputs are pending (shapes from ``jax.eval_shape``), operators applied to them are
+recorded pending too, and ``backward``'s compiled replay computes them together with
+the gradient (forward, loss and backward in one XLA program); reading one before
+``backward`` computes it then, as MXNet's asynchronous engine gives values at the first
+read. A call that writes auxiliary values at once runs at once. First-order only: a
+second-order ``autograd.grad`` through a hybridized block raises ``MXNetError``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The tape entry of a hybridized block's recorded forward.
 
-A hybridized block called under ``autograd.record()`` runs its compiled forward
-for the outputs and records :func:`recorded_forward` on the tape. ``backward``
+A hybridized block called under ``autograd.record()`` records :func:`recorded_forward`
+on the tape, its outputs pending (computed at the first read, or by ``backward``). ``backward``
 replays the tape as one compiled function: the block's forward runs again there
 under ``jax.vjp``, fused with the loss and the gradient (one XLA program for
 forward, loss and backward; no residual arrays returned from the forward call;
