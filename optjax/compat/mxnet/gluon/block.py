@@ -700,5 +700,5 @@ class HybridBlock(Block):
 
         args = list(pvals) + [x if x is None or is_pending(x) else x._data
                               for x in flat_in] + [key]
-        device = device_of(pvals[0]) if pvals else None
+        device = next((device_of(a) for a in args[:-1] if a is not None), None)
         return LazyValue(compute, args, shapes, device).outputs(ctx)
