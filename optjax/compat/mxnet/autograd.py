@@ -10,6 +10,12 @@ cached by the tape's structure, so a training loop that records the same graph
 each step compiles its backward pass once. Random operators (``Dropout``) replay
 with the key they drew, so the gradient sees the same mask as the forward pass.
 
+A hybridized gluon block's recorded call is deferred: its outputs are *pending*
+NDArrays (shape and dtype known, value not computed), and an operator applied to a
+pending array is recorded with pending outputs too (``invoke``). ``backward``'s replay
+returns the values of the pending entries it runs, so the block's forward, the loss and
+the gradient are one compiled call; reading a pending array earlier computes it then.
+
 Gradients are written to each variable's ``.grad`` by its ``grad_req``:
 ``'write'`` overwrites, ``'add'`` accumulates until zeroed, ``'null'`` skips.
 A head that is not a scalar gets a head gradient of ones, as MXNet.
@@ -125,13 +131,15 @@ def aux_sink():
 class _Node:
     """One recorded call: ``fn(*input arrays, **dynamic) -> output(s)``."""
 
-    __slots__ = ("fn", "key", "inputs", "dynamic", "n_out", "id", "freed", "aux_updates")
+    __slots__ = ("fn", "key", "inputs", "dynamic", "n_out", "id", "freed", "aux_updates",
+                 "lazy")
 
-    def __init__(self, fn, key, inputs, dynamic, n_out, aux_updates=()):
+    def __init__(self, fn, key, inputs, dynamic, n_out, aux_updates=(), lazy=None):
         self.fn, self.key, self.inputs, self.dynamic, self.n_out = fn, key, inputs, dynamic, n_out
         self.id = next(_ids)
         self.freed = False
         self.aux_updates = tuple(aux_updates)  # (NDArray, momentum, increment), for backward
+        self.lazy = lazy  # the LazyValue of outputs not computed yet (backward fills them)
 
 
 def in_graph(x) -> bool:
@@ -161,23 +169,29 @@ def _op_fn(op, static):
 
 
 def record_op(op, static: tuple, dynamic: dict, inputs: list, outputs: list,
-              aux_updates=()) -> None:
+              aux_updates=(), lazy=None) -> None:
     """Append a registered operator's call to the tape (called by ``invoke``)."""
-    if not any(x is not None and hasattr(x, "_entry") and in_graph(x) for x in inputs):
+    if lazy is None and not any(x is not None and hasattr(x, "_entry") and in_graph(x)
+                                for x in inputs):
         return
-    record_fn(_op_fn(op, static), (op.name, static), inputs, dynamic, outputs, aux_updates)
+    record_fn(_op_fn(op, static), (op.name, static), inputs, dynamic, outputs, aux_updates,
+              lazy)
 
 
-def record_fn(fn, key, inputs: list, dynamic: dict, outputs: list, aux_updates=()) -> None:
+def record_fn(fn, key, inputs: list, dynamic: dict, outputs: list, aux_updates=(),
+              lazy=None) -> None:
     """Append a pure JAX function's call to the tape.
 
     ``fn(*input arrays, **dynamic)`` must return one array or a tuple with one array
     per output. ``key`` identifies ``fn`` for the compiled-replay cache (None: do not
     cache). Gluon's hybridized blocks record their whole compiled forward this way.
     ``aux_updates``: ``(NDArray, momentum, increment)`` moving-average updates that a
-    training-mode backward through this entry applies.
+    training-mode backward through this entry applies (``increment``: an array or NDArray).
+    ``lazy``: the :class:`~optjax.compat.mxnet.ndarray.ndarray.LazyValue` of ``outputs``
+    when they are pending; ``backward`` fills them from its replay.
     """
-    node = _Node(fn, key, [_ref(x) for x in inputs], dict(dynamic), len(outputs), aux_updates)
+    node = _Node(fn, key, [_ref(x) for x in inputs], dict(dynamic), len(outputs), aux_updates,
+                 lazy)
     for i, o in enumerate(outputs):
         o._entry = (node, i)
 
@@ -191,7 +205,7 @@ def _apply_aux_updates(nodes) -> None:
             if id(box) not in slots:
                 slots[id(box)] = len(boxes)
                 boxes.append(box)
-            updates.append((slots[id(box)], momentum, increment))
+            updates.append((slots[id(box)], momentum, getattr(increment, "_data", increment)))
     if updates:
         for box, value in zip(boxes, moving_average_updates([b._data for b in boxes], updates)):
             box._data = value
@@ -283,11 +297,12 @@ def _plan(heads, variables=None):
             head_desc.append(("v", var_index[id(h)]))
         else:
             raise MXNetError(_NOT_IN_GRAPH)
-    structure = (tuple(desc_nodes), tuple(head_desc), len(var_list))
+    keep = tuple(k for k, n in enumerate(nodes) if n.lazy is not None and n.lazy.pending)
+    structure = (tuple(desc_nodes), tuple(head_desc), len(var_list), keep)
     return structure, cacheable, nodes, var_list, var_values, consts, fns
 
 
-def _replay_fn(structure_nodes, head_desc, fns):
+def _replay_fn(structure_nodes, head_desc, fns, keep=()):
     def forward(var_values, consts):
         results = []
         for (key, ins, dyn, c0, n_out), fn in zip(structure_nodes, fns):
@@ -303,11 +318,13 @@ def _replay_fn(structure_nodes, head_desc, fns):
                     args.append(consts[r[1]])
             out = fn(*args, **{k: consts[c0 + i] for i, k in enumerate(dyn)})
             results.append(tuple(out) if isinstance(out, (tuple, list)) else (out,))
-        return [results[h[1]][h[2]] if h[0] == "n" else var_values[h[1]] for h in head_desc]
+        heads = [results[h[1]][h[2]] if h[0] == "n" else var_values[h[1]] for h in head_desc]
+        return heads, [results[k] for k in keep]
 
     def grads(var_values, consts, cotangents):
-        _, pullback = jax.vjp(lambda vv: forward(vv, consts), var_values)
-        return pullback(cotangents)[0]
+        """``(gradients, outputs of the pending nodes in keep)``."""
+        _, pullback, kept = jax.vjp(lambda vv: forward(vv, consts), var_values, has_aux=True)
+        return pullback(cotangents)[0], kept
 
     return grads
 
@@ -321,22 +338,25 @@ def _grads(heads, head_grads, variables=None):
     for k, h in enumerate(heads):
         g = None if head_grads is None else head_grads[k]
         if g is None:
-            cots.append(_ones(tuple(h.shape), h._data.dtype))
+            cots.append(_ones(tuple(h.shape), h._store.dtype))
         else:
             gv = g._data if hasattr(g, "_data") else jnp.asarray(g)
             if tuple(gv.shape) != tuple(h.shape):
                 raise MXNetError(f"head gradient of shape {tuple(gv.shape)} does not match the "
                                  f"head's shape {tuple(h.shape)}")
-            cots.append(gv.astype(h._data.dtype))
+            cots.append(gv.astype(h._store.dtype))
     fn = _replay_cache.get(structure) if cacheable else None
     if fn is None:
-        fn = _replay_fn(structure[0], structure[1], fns)
+        fn = _replay_fn(structure[0], structure[1], fns, structure[3])
         if cacheable:  # the same structure means the same functions: compile once
             fn = jax.jit(fn)
             if len(_replay_cache) > 256:
                 _replay_cache.clear()
             _replay_cache[structure] = fn
-    return var_list, fn(var_values, consts, cots), nodes
+    grads, kept = fn(var_values, consts, cots)
+    for k, values in zip(structure[3], kept):  # the pending outputs, computed by the replay
+        nodes[k].lazy.fill(values)
+    return var_list, grads, nodes
 
 
 @functools.lru_cache(maxsize=256)
@@ -349,13 +369,10 @@ def _ones(shape, dtype):
 
 def _device_groups(heads) -> list:
     """Indices of ``heads`` grouped by the device holding each head's value."""
+    from optjax.compat.mxnet.ndarray.ndarray import device_of
     groups: dict = {}
     for i, h in enumerate(heads):
-        try:
-            dev = next(iter(h._data.devices()))
-        except (AttributeError, StopIteration):
-            dev = None
-        groups.setdefault(dev, []).append(i)
+        groups.setdefault(device_of(h), []).append(i)
     return list(groups.values())
 
 
@@ -419,7 +436,7 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: boo
                 else head_grads[k]._data for k, h in enumerate(heads)]
 
         def grad_fn(*vals):
-            return tuple(rep(list(vals), consts, cots))
+            return tuple(rep(list(vals), consts, cots)[0])
 
         record_fn(grad_fn, None, variables, {}, outs)
     if not retain_graph:

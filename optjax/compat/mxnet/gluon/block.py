@@ -19,11 +19,15 @@ function takes ``(parameter values, inputs, PRNG key, is_train)`` and returns
 ``Parameter.data()`` returns NDArrays over the traced values and random operators
 draw from the key. The moving-average increments (``BatchNorm``'s running
 statistics) go on the call's tape entry and are applied by the backward pass, as
-MXNet does; other updated auxiliary values are written back after the call. When autograd is recording, the compiled call also returns its
-VJP residuals (``jax.vjp`` inside the ``jax.jit``) and is recorded as one tape
-entry whose gradient applies them, so ``backward`` gives the imperative numbers
-without running the forward again (first-order only: a second-order
-``autograd.grad`` through a hybridized block raises ``MXNetError``).
+MXNet does; other updated auxiliary values are written back after the call. When
+autograd is recording, the call is recorded as ONE tape entry (the block's whole
+forward, :func:`~optjax.compat.mxnet.gluon.compiled.recorded_forward`) and deferred:
+its outputs are pending (shapes from ``jax.eval_shape``), operators applied to them are
+recorded pending too, and ``backward``'s compiled replay computes them together with
+the gradient (forward, loss and backward in one XLA program); reading one before
+``backward`` computes it then, as MXNet's asynchronous engine gives values at the first
+read. A call that writes auxiliary values at once runs at once. First-order only: a
+second-order ``autograd.grad`` through a hybridized block raises ``MXNetError``.
 """
 
 from __future__ import annotations
@@ -40,10 +44,11 @@ from optjax.compat.mxnet import autograd
 from optjax.compat.mxnet import initializer as _init
 from optjax.compat.mxnet import ndarray as nd
 from optjax.compat.mxnet.context import current_context
-from optjax.compat.mxnet.gluon.compiled import replay_with_residuals, vjp_with_aux
+from optjax.compat.mxnet.gluon.compiled import recorded_forward
 from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
 from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
 from optjax.compat.mxnet.gluon.utils import HookHandle
+from optjax.compat.mxnet.ndarray.ndarray import LazyValue, device_of, is_pending
 from optjax.compat.mxnet.ndarray import random as _random
 from optjax.compat.mxnet import symbol as _sym
 from optjax.compat.mxnet.symbol import naming as _naming
@@ -606,10 +611,9 @@ class HybridBlock(Block):
                 self._imperative_call(args)
         out_fmt = {}
 
-        def run(pvals, xs, key, is_train):
+        def run(pvals, xs, key, is_train, in_fmt):
             mapping = {p: nd.from_jax(v) for p, v in zip(params, pvals)}
-            inputs = _regroup([None if x is None else nd.from_jax(x) for x in xs],
-                              out_fmt["in"])
+            inputs = _regroup([None if x is None else nd.from_jax(x) for x in xs], in_fmt)
             with overrides(mapping), _random.traced_stream(key), autograd.pause(is_train), \
                     autograd.collect_aux_updates() as deferred:
                 out = self._imperative_call(inputs)
@@ -622,14 +626,8 @@ class HybridBlock(Block):
             out_fmt[("aux", is_train)] = [(i, m) for i, m, _ in deferred]
             return tuple(o._data for o in flat), (changed, tuple(v for _, _, v in deferred))
 
-        compiled = jax.jit(run, static_argnums=(3,))
-
-        def run_vjp(pvals, xs, key, is_train):
-            (outs, changed), pullback = vjp_with_aux(run, pvals, xs, key, is_train)
-            return outs, changed, pullback
-
-        self._cached = (params, compiled, jax.jit(run_vjp, static_argnums=(3,)), out_fmt,
-                        object())
+        self._cached = (params, run, jax.jit(run, static_argnums=(3, 4)), out_fmt)
+        self._deferred_shapes = {}  # output shapes of deferred calls, by input shapes
 
     def _all_checked(self):
         return self._checked and all(
@@ -646,28 +644,61 @@ class HybridBlock(Block):
         ctx = ctxs.pop() if ctxs else current_context()
         if self._cached is None:
             self._build_cache(args)
-        params, compiled, compiled_vjp, out_fmt, token = self._cached
-        out_fmt["in"] = in_fmt
+        params, run, compiled, out_fmt = self._cached
         self._last_inputs = (in_fmt, tuple(x is None for x in flat_in))  # for export()
         pdata = [p.data(ctx) for p in params]
         key = _random.next_key()
         is_train = autograd.is_training()
         pvals = tuple(d._data for d in pdata)
-        xvals = tuple(None if x is None else x._data for x in flat_in)
         recording = autograd.is_recording()
-        if recording:
-            outs, (changed, increments), pullback = compiled_vjp(pvals, xvals, key, is_train)
+        outs = self._deferred_call(pvals, flat_in, key, is_train, in_fmt, ctx) \
+            if recording and autograd.aux_sink() is None else None
+        if outs is None:
+            xvals = tuple(None if x is None else x._data for x in flat_in)
+            outs, (changed, increments) = compiled(pvals, xvals, key, is_train, in_fmt)
+            for i, value in changed.items():
+                pdata[i]._data = value
+            outs = [nd.from_jax(o, ctx) for o in outs] + \
+                [nd.from_jax(v, ctx) for v in increments]
+            lazy = None
         else:
-            outs, (changed, increments) = compiled(pvals, xvals, key, is_train)
-        for i, value in changed.items():
-            pdata[i]._data = value
-        out_nds = [nd.from_jax(o, ctx) for o in outs]
+            lazy = outs[0]._store.pending
+        n_out = len(outs) - len(out_fmt[("aux", is_train)])
+        out_nds = outs[:n_out]
         if recording:  # moving statistics change in the backward pass, as MXNet
             aux_updates = [(pdata[i], m, v)
-                           for (i, m), v in zip(out_fmt[("aux", is_train)], increments)]
-            res, treedef = jax.tree_util.tree_flatten(pullback)
-            fn = replay_with_residuals(len(pdata), len(flat_in), len(outs), treedef)
-            autograd.record_fn(fn, (token, is_train, in_fmt, treedef),
-                               pdata + list(flat_in) + [key] + list(outs) + res, {}, out_nds,
-                               aux_updates)
+                           for (i, m), v in zip(out_fmt[("aux", is_train)], outs[n_out:])]
+            fn = recorded_forward(run, len(pdata), len(flat_in), n_out, is_train, in_fmt)
+            autograd.record_fn(fn, fn, pdata + list(flat_in) + [key], {}, outs, aux_updates,
+                               lazy)
         return _regroup(out_nds, out_fmt["out"])
+
+    def _deferred_call(self, pvals, flat_in, key, is_train, in_fmt, ctx):
+        """The call's outputs and moving-average increments as pending NDArrays (computed
+        by ``backward``'s compiled replay, fused with the loss and the gradient, or at the
+        first read), or None when the call must run now (it writes auxiliary values)."""
+        from optjax.compat.mxnet.ndarray.invoke import _aval
+        params, run, compiled, out_fmt = self._cached
+        in_avals = tuple(_aval(x) for x in flat_in)
+        cache_key = (is_train, in_fmt, in_avals, tuple((v.shape, v.dtype) for v in pvals))
+        shapes = self._deferred_shapes.get(cache_key)
+        if shapes is None:
+            outs, (changed, increments) = jax.eval_shape(
+                lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals, in_avals, key)
+            shapes = False if changed else tuple(outs) + tuple(increments)
+            if len(self._deferred_shapes) > 64:
+                self._deferred_shapes.clear()
+            self._deferred_shapes[cache_key] = shapes
+        if shapes is False:
+            return None
+        n_p, n_in = len(pvals), len(flat_in)
+
+        def compute(*arrays):
+            outs, (_, increments) = compiled(arrays[:n_p], arrays[n_p:n_p + n_in],
+                                             arrays[-1], is_train, in_fmt)
+            return tuple(outs) + tuple(increments)
+
+        args = list(pvals) + [x if x is None or is_pending(x) else x._data
+                              for x in flat_in] + [key]
+        device = next((device_of(a) for a in args[:-1] if a is not None), None)
+        return LazyValue(compute, args, shapes, device).outputs(ctx)

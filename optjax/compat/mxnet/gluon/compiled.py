@@ -1,12 +1,13 @@
-"""The tape entry of a hybridized block's recorded forward: backward applies saved VJP residuals.
+"""The tape entry of a hybridized block's recorded forward.
 
-A hybridized block called under ``autograd.record()`` runs one compiled function
-returning its outputs and its pullback (``jax.vjp`` inside ``jax.jit``; the
-pullback is a pytree of residual arrays). :func:`replay_with_residuals` is the
-function recorded on the tape: it returns the saved outputs, and its gradient
-applies the saved pullback, so ``backward`` does not run the forward again.
-Differentiating that gradient again (a second-order ``autograd.grad``) raises
-``MXNetError`` rather than treating the residuals as constants.
+A hybridized block called under ``autograd.record()`` records :func:`recorded_forward`
+on the tape, its outputs pending (computed at the first read, or by ``backward``). ``backward``
+replays the tape as one compiled function: the block's forward runs again there
+under ``jax.vjp``, fused with the loss and the gradient (one XLA program for
+forward, loss and backward; no residual arrays returned from the forward call;
+no gradient for inputs that are not variables). Differentiating that gradient
+again (a second-order ``autograd.grad``) raises ``MXNetError``: the block's
+gradient is a saved pullback, not differentiable a second time.
 """
 
 from __future__ import annotations
@@ -18,14 +19,7 @@ import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
 
-__all__ = ["vjp_with_aux", "replay_with_residuals"]
-
-
-def vjp_with_aux(run, pvals, xs, key, is_train):
-    """``((outputs, changed auxiliary values), pullback of the outputs)`` of a compiled forward."""
-    outs, pullback, changed = jax.vjp(lambda pv, xv: run(pv, xv, key, is_train), pvals, xs,
-                                      has_aux=True)
-    return (outs, changed), pullback
+__all__ = ["recorded_forward"]
 
 
 def _zero_cotangent(x):
@@ -58,27 +52,40 @@ _apply_pullback.defvjp(_apply_pullback_fwd, _apply_pullback_bwd)
 
 
 @functools.lru_cache(maxsize=256)
-def replay_with_residuals(n_params, n_inputs, n_outs, treedef):
-    """The tape entry of a recorded compiled forward: ``f(*params, *inputs, key, *outputs,
-    *residuals) = outputs`` whose gradient applies the forward's saved pullback, so
-    ``backward`` does not run the forward again. Cached: a training loop's calls share
-    one function (building a ``custom_vjp`` is Python work on every call otherwise)."""
-    first_out = n_params + n_inputs + 1
+def recorded_forward(run, n_params, n_inputs, n_outs, is_train, in_fmt):
+    """The tape entry of a hybridized block's call: ``f(*params, *inputs, key) = (*outputs,
+    *moving-average increments)``, the block's forward ``run(params, inputs, key, is_train,
+    in_fmt)``.
+
+    ``backward`` replays it inside its one compiled function: the forward runs again under
+    ``jax.vjp`` there, next to the loss and the gradient, so XLA sees the whole step (no
+    residuals leave the compiled call, and nothing is computed for inputs that need no
+    gradient). Its gradient applies the forward's pullback (the increments get none)
+    through :func:`_apply_pullback`, so differentiating it again raises. Cached: a
+    training loop's calls share one function (and one entry of the replay cache).
+    """
+    n_in = n_params + n_inputs
 
     @jax.custom_vjp
     def node(*arrays):
-        return tuple(arrays[first_out:first_out + n_outs])
+        outs, (_, increments) = run(arrays[:n_params], arrays[n_params:n_in], arrays[n_in],
+                                    is_train, in_fmt)
+        return tuple(outs) + tuple(increments)
 
     def node_fwd(*arrays):
-        return node(*arrays), arrays
+        outs, pullback, (_, increments) = jax.vjp(
+            lambda pv, xv: run(pv, xv, arrays[n_in], is_train, in_fmt),
+            arrays[:n_params], arrays[n_params:n_in], has_aux=True)
+        return tuple(outs) + tuple(increments), (arrays, pullback)
 
-    def node_bwd(arrays, cts):
-        g_params, g_inputs = _apply_pullback(treedef, arrays[first_out + n_outs:], tuple(cts),
-                                             arrays[:n_params + n_inputs])
-        rest = [_zero_cotangent(a) for a in arrays[n_params + n_inputs:]]
+    def node_bwd(saved, cts):
+        arrays, pullback = saved
+        residuals, treedef = jax.tree_util.tree_flatten(pullback)
+        g_params, g_inputs = _apply_pullback(treedef, residuals, tuple(cts[:n_outs]),
+                                             arrays[:n_in])
         g_inputs = [None if a is None else (g if g is not None else _zero_cotangent(a))
-                    for a, g in zip(arrays[n_params:n_params + n_inputs], g_inputs)]
-        return (*g_params, *g_inputs, *rest)
+                    for a, g in zip(arrays[n_params:n_in], g_inputs)]
+        return (*g_params, *g_inputs, _zero_cotangent(arrays[n_in]))
 
     node.defvjp(node_fwd, node_bwd)
     return node

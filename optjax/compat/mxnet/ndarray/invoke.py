@@ -18,7 +18,8 @@ import functools
 import jax
 import numpy as np
 
-from optjax.compat.mxnet.ndarray.ndarray import NDArray, _assign, from_jax
+from optjax.compat.mxnet.ndarray.ndarray import (NDArray, LazyValue, _assign, device_of, from_jax,
+                                                 is_pending)
 
 __all__ = ["invoke", "hashable", "DYNAMIC_ATTRS"]
 
@@ -69,6 +70,12 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
     if op.needs_mode and "is_train" not in attrs:
         attrs["is_train"] = autograd.is_training()
     static, dynamic = split_attrs(op, attrs)
+    if (out is None and not op.aux and not op.needs_key and op.name not in _NO_JIT
+            and getattr(op, "mutates", None) is None and autograd.is_recording()
+            and autograd.aux_sink() is None and any(is_pending(x) for x in inputs)):
+        outs = _deferred(op, static, dynamic, inputs)
+        if outs is not None:
+            return outs[0] if len(outs) == 1 else outs
     if op.needs_key:
         dynamic["key"] = _random.next_key()
     arrays = [None if x is None else _as_array(x) for x in inputs]
@@ -115,6 +122,53 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
             _assign(t, r)
         return out
     return outs[0] if len(outs) == 1 else outs
+
+
+_out_avals: dict = {}
+
+
+def _aval(x):
+    if x is None:
+        return None
+    st = x._store
+    if st.pending is not None:
+        return jax.ShapeDtypeStruct(x.shape, st.aval.dtype, weak_type=st.aval.weak_type)
+    v = x._data
+    return jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=getattr(v, "weak_type", False))
+
+
+def _deferred(op, static, dynamic, inputs):
+    """A recorded call on a pending input (the output of a hybridized block, not computed
+    yet), recorded with pending outputs: ``backward`` computes them in its compiled replay,
+    fused with the block's forward. None when the call must run now (an input that is not
+    an NDArray, or an operator that fails on abstract values: run eagerly, it raises then
+    the error it raises today)."""
+    from optjax.compat.mxnet import autograd
+    if any(x is not None and not isinstance(x, NDArray) for x in inputs):
+        return None
+    fn = _compiled(op.fn, static, True)
+    in_avals = tuple(_aval(x) for x in inputs)
+    cache_key = (fn, in_avals, tuple((k, np.shape(v), np.result_type(v))
+                                     for k, v in sorted(dynamic.items())))
+    out_avals = _out_avals.get(cache_key)
+    if out_avals is None:
+        try:
+            res = jax.eval_shape(lambda *a: fn(*a, **dynamic), *in_avals)
+        except Exception:  # noqa: BLE001 (the eager call raises it, as today)
+            res = None
+        out_avals = False if res is None else tuple(
+            res if isinstance(res, (tuple, list)) else (res,))
+        if len(_out_avals) > 4096:
+            _out_avals.clear()
+        _out_avals[cache_key] = out_avals
+    if out_avals is False:
+        return None
+    device = next((device_of(x) for x in inputs if x is not None), None)
+    args = [x if x is None or is_pending(x) else x._data for x in inputs]
+    lazy = LazyValue(lambda *a: fn(*a, **dynamic), args, out_avals, device)
+    outs = lazy.outputs(_first_ctx(inputs))
+    autograd.record_op(op, static, dynamic, inputs, outs, lazy=lazy)
+    return outs
 
 
 @functools.lru_cache(maxsize=64)

@@ -49,12 +49,97 @@ def _write_window(value, flat, offset):
 
 
 class Storage:
-    """The memory shared by an NDArray and its views: one JAX array, replaced on write."""
+    """The memory shared by an NDArray and its views: one JAX array, replaced on write.
 
-    __slots__ = ("value", "__weakref__")
+    A storage may be *pending*: the output of a recorded call whose value is computed
+    later (by ``backward``'s compiled replay, or at the first read: reading ``value``
+    computes it). ``aval`` gives its shape and dtype meanwhile.
+    """
 
-    def __init__(self, value):
-        self.value = value
+    __slots__ = ("_value", "pending", "aval", "__weakref__")
+
+    def __init__(self, value, pending=None, aval=None):
+        self._value = value
+        self.pending = pending  # a LazyValue computing this storage's value, or None
+        self.aval = aval
+
+    @property
+    def value(self):
+        if self.pending is not None:
+            self.pending.force()
+        return self._value
+
+    @value.setter
+    def value(self, new):
+        self._value = new
+        self.pending = None
+        self.aval = None
+
+    @property
+    def dtype(self):
+        """The value's dtype, without computing a pending value."""
+        return self.aval.dtype if self.pending is not None else self._value.dtype
+
+
+class LazyValue:
+    """The outputs of one recorded call, computed when first needed.
+
+    ``compute(*args)`` returns the outputs (NDArray arguments are read, so a pending
+    input is computed first). ``backward`` fills them from its compiled replay instead
+    (:meth:`fill`), so that a hybridized block's forward, the loss after it and the
+    gradient run as one compiled function.
+    """
+
+    __slots__ = ("compute", "args", "storages", "device")
+
+    def __init__(self, compute, args, avals, device):
+        self.compute, self.args, self.device = compute, list(args), device
+        self.storages = [Storage(None, self, a) for a in avals]
+
+    @property
+    def pending(self) -> bool:
+        return self.compute is not None
+
+    def force(self) -> None:
+        if self.compute is None:
+            return
+        args = [a._data if isinstance(a, NDArray) else a for a in self.args]
+        out = self.compute(*args)
+        self.fill(out if isinstance(out, (tuple, list)) else (out,))
+
+    def fill(self, values) -> None:
+        for st, v in zip(self.storages, values):
+            if st.pending is self:
+                st.value = v
+        self.compute = self.args = None
+
+    def outputs(self, ctx) -> list:
+        """NDArrays over the pending outputs."""
+        outs = []
+        for st in self.storages:
+            a = NDArray.__new__(NDArray)
+            a._store, a._offset, a._shape, a._ctx = st, 0, tuple(st.aval.shape), ctx
+            a._entry = a._grad = a._grad_req = None
+            a._fresh_grad = False
+            outs.append(a)
+        return outs
+
+
+def is_pending(x) -> bool:
+    """Whether ``x`` is an NDArray whose value is not computed yet."""
+    return isinstance(x, NDArray) and x._store.pending is not None
+
+
+def device_of(value):
+    """The device holding a JAX array (or a pending NDArray's), None if unknown."""
+    if isinstance(value, NDArray):
+        if value._store.pending is not None:
+            return value._store.pending.device
+        value = value._data
+    try:
+        return next(iter(value.devices()))
+    except (AttributeError, StopIteration):
+        return None
 
 
 def unwrap(x):
@@ -169,7 +254,7 @@ class NDArray:
 
     @property
     def dtype(self):
-        return np.dtype(self._store.value.dtype).type
+        return np.dtype(self._store.dtype).type
 
     @property
     def size(self) -> int:
@@ -344,7 +429,7 @@ class NDArray:
 
     def __setitem__(self, key, value):
         v = unwrap(value)
-        dt = self._store.value.dtype
+        dt = self._store.dtype
         if isinstance(key, slice) and key == slice(None) or key is Ellipsis:
             v = jnp.asarray(v).astype(dt)
             if v.shape != self._shape:
@@ -380,7 +465,7 @@ class NDArray:
             return _call(name, [self], {"scalar": float(other) if not isinstance(other, bool)
                                         else float(other)})
         if isinstance(other, (np.ndarray, jax.Array)):
-            return self._binary(NDArray(jnp.asarray(other, self._store.value.dtype)), kind,
+            return self._binary(NDArray(jnp.asarray(other, self._store.dtype)), kind,
                                 reverse)
         return NotImplemented
 
