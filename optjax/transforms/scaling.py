@@ -5,6 +5,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from optjax import numerics, validation
@@ -18,7 +19,8 @@ def _mul(u: jax.Array, s: Any) -> jax.Array:
     u_c = numerics.cast(u, cdt)
     if jnp.issubdtype(cdt, jnp.floating) and (type(s) is float or (jnp.ndim(s) == 0 and jnp.result_type(s) == cdt)):
         # what ``u_c * s`` computes, without jnp's promotion work (per leaf per traced step)
-        return numerics.cast(lax.mul(u_c, s), u.dtype)
+        # a Python float is weakly typed in ``u_c * s``: it takes cdt (also when x64 makes it float64)
+        return numerics.cast(lax.mul(u_c, np.asarray(s, cdt) if type(s) is float else s), u.dtype)
     return numerics.cast(u_c * s, u.dtype)
 
 
