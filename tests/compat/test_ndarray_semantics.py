@@ -60,3 +60,24 @@ def test_probe_matches_mxnet(name):
 
 def test_every_probe_has_golden_data():
     assert sorted(n[len("probe_"):] for n in dir(probes) if n.startswith("probe_")) == sorted(EXPECTED)
+
+
+def test_waitall_blocks_until_dispatched_work_is_done():
+    """``mx.nd.waitall`` waits for every dispatched computation, as MXNet's does (JAX's
+    ``effects_barrier`` alone returns while a pure computation is still running)."""
+    import jax
+    import jax.numpy as jnp
+
+    import optjax.compat.mxnet as mx
+
+    @jax.jit
+    def slow(a):
+        for _ in range(8):
+            a = jnp.tanh(a @ a)
+        return a
+
+    a = jnp.full((1500, 1500), 1e-3, jnp.float32)
+    slow(a).block_until_ready()  # compiled
+    out = slow(a)
+    mx.nd.waitall()
+    assert out.is_ready()

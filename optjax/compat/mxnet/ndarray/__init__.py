@@ -33,8 +33,15 @@ def _out(result, out):
 
 
 def waitall() -> None:
-    """Wait for all pending computations (JAX dispatch is asynchronous)."""
+    """``mx.nd.waitall``: block until every computation dispatched so far has finished.
+
+    JAX dispatches asynchronously, as MXNet's engine does; this waits for every live
+    array (``jax.live_arrays()``, a few microseconds per array) and for pending effects.
+    Outputs that a recorded forward still defers (they are computed at ``backward`` or at
+    their first read) are not computations yet and are not started here.
+    """
     import jax
+    jax.block_until_ready(jax.live_arrays())
     jax.effects_barrier()
 
 
