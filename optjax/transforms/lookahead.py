@@ -65,7 +65,7 @@ def lookahead(fast_optimizer: GradientTransformation, sync_period: int, slow_ste
     validation.scalar("slow_step_size", slow_step_size)
 
     def init_fn(params):
-        fast = params.fast if isinstance(params, LookaheadParams) else getattr(params, "fast", params)
+        fast = getattr(params, "fast", params)  # LookaheadParams, or the fast params alone
         return LookaheadState(fast_state=fast_optimizer.init(fast),
                               steps_since_sync=jnp.zeros((), jnp.int32))
 

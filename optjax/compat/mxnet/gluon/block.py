@@ -48,7 +48,7 @@ from optjax.compat.mxnet.gluon.compiled import recorded_forward
 from optjax.compat.mxnet.gluon.deferred import FirstPassF, Pending
 from optjax.compat.mxnet.gluon.parameter import Parameter, ParameterDict, _brief, overrides
 from optjax.compat.mxnet.gluon.utils import HookHandle
-from optjax.compat.mxnet.ndarray.ndarray import LazyValue, device_of, is_pending
+from optjax.compat.mxnet.ndarray.ndarray import LazyValue, aval_of, is_pending
 from optjax.compat.mxnet.ndarray import random as _random
 from optjax.compat.mxnet import symbol as _sym
 from optjax.compat.mxnet.symbol import naming as _naming
@@ -677,9 +677,8 @@ class HybridBlock(Block):
         """The call's outputs and moving-average increments as pending NDArrays (computed
         by ``backward``'s compiled replay, fused with the loss and the gradient, or at the
         first read), or None when the call must run now (it writes auxiliary values)."""
-        from optjax.compat.mxnet.ndarray.invoke import _aval
         params, run, compiled, out_fmt = self._cached
-        in_avals = tuple(_aval(x) for x in flat_in)
+        in_avals = tuple(aval_of(x) for x in flat_in)
         cache_key = (is_train, in_fmt, in_avals, tuple((v.shape, v.dtype) for v in pvals))
         shapes = self._deferred_shapes.get(cache_key)
         if shapes is None:
@@ -700,5 +699,4 @@ class HybridBlock(Block):
 
         args = list(pvals) + [x if x is None or is_pending(x) else x._data
                               for x in flat_in] + [key]
-        device = next((device_of(a) for a in args[:-1] if a is not None), None)
-        return LazyValue(compute, args, shapes, device).outputs(ctx)
+        return LazyValue(compute, args, shapes).outputs(ctx)

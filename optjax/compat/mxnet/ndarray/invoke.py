@@ -18,7 +18,7 @@ import functools
 import jax
 import numpy as np
 
-from optjax.compat.mxnet.ndarray.ndarray import (NDArray, LazyValue, _assign, device_of, from_jax,
+from optjax.compat.mxnet.ndarray.ndarray import (NDArray, LazyValue, _assign, aval_of, from_jax,
                                                  is_pending)
 
 __all__ = ["invoke", "hashable", "DYNAMIC_ATTRS"]
@@ -127,16 +127,6 @@ def invoke(op, inputs: list, attrs: dict, out=None, name=None):
 _out_avals: dict = {}
 
 
-def _aval(x):
-    if x is None:
-        return None
-    st = x._store
-    if st.pending is not None:
-        return jax.ShapeDtypeStruct(x.shape, st.aval.dtype, weak_type=st.aval.weak_type)
-    v = x._data
-    return jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=getattr(v, "weak_type", False))
-
-
 def _deferred(op, static, dynamic, inputs):
     """A recorded call on a pending input (the output of a hybridized block, not computed
     yet), recorded with pending outputs: ``backward`` computes them in its compiled replay,
@@ -147,7 +137,7 @@ def _deferred(op, static, dynamic, inputs):
     if any(x is not None and not isinstance(x, NDArray) for x in inputs):
         return None
     fn = _compiled(op.fn, static, True)
-    in_avals = tuple(_aval(x) for x in inputs)
+    in_avals = tuple(aval_of(x) for x in inputs)
     cache_key = (fn, in_avals, tuple((k, np.shape(v), np.result_type(v))
                                      for k, v in sorted(dynamic.items())))
     out_avals = _out_avals.get(cache_key)
@@ -163,9 +153,8 @@ def _deferred(op, static, dynamic, inputs):
         _out_avals[cache_key] = out_avals
     if out_avals is False:
         return None
-    device = next((device_of(x) for x in inputs if x is not None), None)
     args = [x if x is None or is_pending(x) else x._data for x in inputs]
-    lazy = LazyValue(lambda *a: fn(*a, **dynamic), args, out_avals, device)
+    lazy = LazyValue(lambda *a: fn(*a, **dynamic), args, out_avals)
     outs = lazy.outputs(_first_ctx(inputs))
     autograd.record_op(op, static, dynamic, inputs, outs, lazy=lazy)
     return outs

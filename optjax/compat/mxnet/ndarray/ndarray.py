@@ -87,13 +87,15 @@ class LazyValue:
     ``compute(*args)`` returns the outputs (NDArray arguments are read, so a pending
     input is computed first). ``backward`` fills them from its compiled replay instead
     (:meth:`fill`), so that a hybridized block's forward, the loss after it and the
-    gradient run as one compiled function.
+    gradient run as one compiled function. ``device``: where the first argument that is
+    not None lives (the outputs' device).
     """
 
     __slots__ = ("compute", "args", "storages", "device")
 
-    def __init__(self, compute, args, avals, device):
-        self.compute, self.args, self.device = compute, list(args), device
+    def __init__(self, compute, args, avals):
+        self.compute, self.args = compute, list(args)
+        self.device = next((device_of(a) for a in self.args if a is not None), None)
         self.storages = [Storage(None, self, a) for a in avals]
 
     @property
@@ -128,6 +130,18 @@ class LazyValue:
 def is_pending(x) -> bool:
     """Whether ``x`` is an NDArray whose value is not computed yet."""
     return isinstance(x, NDArray) and x._store.pending is not None
+
+
+def aval_of(x):
+    """The shape, dtype and weak type of an NDArray's value (computed or pending), as a
+    ``jax.ShapeDtypeStruct``; None for None."""
+    if x is None:
+        return None
+    st = x._store
+    if st.pending is not None:
+        return jax.ShapeDtypeStruct(x.shape, st.aval.dtype, weak_type=st.aval.weak_type)
+    v = x._data
+    return jax.ShapeDtypeStruct(v.shape, v.dtype, weak_type=getattr(v, "weak_type", False))
 
 
 def device_of(value):

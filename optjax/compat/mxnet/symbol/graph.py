@@ -338,11 +338,15 @@ def node_input_gradients(order, heads, args: dict, aux: dict, key, head_grads) -
             return call_node(node, list(xs), sub, True)[0]
 
         values[id(node)], pullbacks[id(node)] = jax.vjp(run, *arrays)
-    cot = {}
+    cot = {}  # id(node) -> {output index: summed cotangent}
+
+    def accumulate(node, i, g):
+        slot = cot.setdefault(id(node), {})
+        slot[i] = slot[i] + g if i in slot else g
+
     for (node, i), g in zip(heads, head_grads):
         if node.op is not None:
-            slot = cot.setdefault(id(node), {})
-            slot[i] = slot[i] + g if i in slot else g
+            accumulate(node, i, g)
     out = []
     for node in reversed(order):
         if node.op is None:
@@ -360,8 +364,7 @@ def node_input_gradients(order, heads, args: dict, aux: dict, key, head_grads) -
                     [jax.numpy.zeros_like(o) for i, o in enumerate(outs) if i not in slot]))
         for (src, i), g in zip(node.inputs[:n_in], grads):
             if src.op is not None:
-                slot = cot.setdefault(id(src), {})
-                slot[i] = slot[i] + g if i in slot else g
+                accumulate(src, i, g)
     return out
 
 
