@@ -292,3 +292,19 @@ def test_mxnet_shuffle_maps_through_idx(variant):
     it = mx.io.NDArrayIter(data, labels, 1, True)
     for i, batch in enumerate(it):
         np.testing.assert_array_equal(batch.data[0].asnumpy(), plain[it.idx[i]])
+
+
+def test_ndarrayiter_one_call_window_matches_per_input_slices_and_honours_overrides():
+    """A full batch is sliced for every input in one compiled call: the same arrays as
+    ``getdata()``/``getlabel()``; a subclass's own ``getdata`` is still what ``next`` reads."""
+    it = mx.io.NDArrayIter({"a": DATA, "b": DATA * 2}, LABEL, batch_size=4)
+    b = it.next()
+    assert [d.asnumpy().tolist() for d in b.data] == [d.asnumpy().tolist() for d in it.getdata()]
+    assert b.label[0].asnumpy().tolist() == it.getlabel()[0].asnumpy().tolist()
+
+    class Doubled(mx.io.NDArrayIter):
+        def getdata(self):
+            return [d * 2 for d in super().getdata()]
+
+    b = Doubled(DATA, LABEL, batch_size=4).next()
+    np.testing.assert_array_equal(b.data[0].asnumpy(), DATA[:4] * 2)

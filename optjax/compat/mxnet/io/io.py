@@ -29,7 +29,8 @@ from typing import List, Optional
 import numpy as np
 
 from optjax.compat.mxnet import ndarray as nd
-from optjax.compat.mxnet.io.utils import getdata_by_idx, init_data, slice_along_batch_axis
+from optjax.compat.mxnet.io.utils import (getdata_by_idx, init_data, slice_all_along_batch_axis,
+                                         slice_along_batch_axis)
 
 __all__ = ["DataDesc", "DataBatch", "DataIter", "ResizeIter", "PrefetchingIter", "NDArrayIter"]
 
@@ -374,13 +375,28 @@ class NDArrayIter(DataIter):
     def next(self) -> DataBatch:
         if not self.iter_next():
             raise StopIteration
-        data = self.getdata()
-        label = self.getlabel()
+        if self._whole_window():
+            both = slice_all_along_batch_axis([v for _, v in self.data + self.label], self.cursor,
+                                              self.cursor + self.batch_size, self.layout.find("N"))
+            data, label = both[:len(self.data)], both[len(self.data):]
+        else:
+            data = self.getdata()
+            label = self.getlabel()
         if data[0].shape[self.layout.find("N")] != self.batch_size:
             self._cache_data = data
             self._cache_label = label
             raise StopIteration
         return DataBatch(data=data, label=label, pad=self.getpad(), index=None)
+
+    def _whole_window(self) -> bool:
+        """Whether the next batch is a plain window of every input (a full batch inside the
+        data, no roll-over or padding) read by this class's own ``getdata``/``getlabel``:
+        then :meth:`next` slices all inputs in one compiled call."""
+        cls = type(self)
+        return (0 <= self.cursor and self.cursor + self.batch_size <= self.num_data
+                and cls.getdata is NDArrayIter.getdata and cls.getlabel is NDArrayIter.getlabel
+                and cls._batchify is NDArrayIter._batchify
+                and cls._getdata is NDArrayIter._getdata)
 
     def _getdata(self, data_source, start=None, end=None):
         start = start if start is not None else 0
