@@ -40,6 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from optjax.compat.mxnet.base import MXNetError
+from optjax.numerics import cast
 
 __all__ = ["record", "pause", "train_mode", "predict_mode", "is_recording", "is_training",
            "set_recording", "set_training", "backward", "grad", "mark_variables", "Function"]
@@ -344,7 +345,7 @@ def _grads(heads, head_grads, variables=None):
             if tuple(gv.shape) != tuple(h.shape):
                 raise MXNetError(f"head gradient of shape {tuple(gv.shape)} does not match the "
                                  f"head's shape {tuple(h.shape)}")
-            cots.append(gv.astype(h._store.dtype))
+            cots.append(cast(gv, h._store.dtype))
     fn = _replay_cache.get(structure) if cacheable else None
     if fn is None:
         fn = _replay_fn(structure[0], structure[1], fns, structure[3])
@@ -399,9 +400,9 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
         if v._grad is None or v._grad_req in (None, "null"):
             continue
         if v._grad_req == "add":
-            v._grad._data = v._grad._data + g.astype(v._grad._data.dtype)
+            v._grad._data = v._grad._data + cast(g, v._grad._data.dtype)
         else:
-            v._grad._data = g.astype(v._grad._data.dtype)
+            v._grad._data = cast(g, v._grad._data.dtype)
         v._grad._fresh_grad = True
         v._grad._entry = None
     if not retain_graph:

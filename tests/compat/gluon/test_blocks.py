@@ -304,3 +304,34 @@ def test_layer_dtype_mismatch_is_mxnets_error_and_changes_nothing(hybridize):
             net(nd.ones((1, 3), dtype="int32"))
     for k, v in _values(net).items():
         np.testing.assert_array_equal(v, before[k])
+
+
+def test_hybridized_forward_draws_from_the_stream_only_when_it_uses_randomness():
+    """A hybridized forward without random operators leaves the global stream where it
+    is (as its imperative call and a bound symbol do); dropout in training still draws,
+    a fresh mask each call (the test fails where every hybridized call drew a key)."""
+    mx.random.seed(3)
+    expect = mx.nd.random.uniform(shape=(3,)).asnumpy()
+    x = mx.nd.ones((2, 5))
+    net = mx.gluon.nn.HybridSequential()
+    net.add(mx.gluon.nn.Dense(4))
+    net.initialize()
+    net.hybridize()
+    net(x)  # the deferred initialization draws the weights
+    mx.random.seed(3)
+    net(x)
+    with mx.autograd.record():
+        net(x).backward()
+    np.testing.assert_array_equal(mx.nd.random.uniform(shape=(3,)).asnumpy(), expect)
+
+    drop = mx.gluon.nn.HybridSequential()
+    drop.add(mx.gluon.nn.Dropout(0.5))
+    drop.hybridize()
+    with mx.autograd.record():
+        a = drop(mx.nd.ones((64, 64))).asnumpy()
+        b = drop(mx.nd.ones((64, 64))).asnumpy()
+    assert not np.array_equal(a, b)
+    mx.random.seed(3)
+    with mx.autograd.record():
+        drop(x)
+    assert not np.array_equal(mx.nd.random.uniform(shape=(3,)).asnumpy(), expect)

@@ -614,9 +614,10 @@ class HybridBlock(Block):
         def run(pvals, xs, key, is_train, in_fmt):
             mapping = {p: nd.from_jax(v) for p, v in zip(params, pvals)}
             inputs = _regroup([None if x is None else nd.from_jax(x) for x in xs], in_fmt)
-            with overrides(mapping), _random.traced_stream(key), autograd.pause(is_train), \
-                    autograd.collect_aux_updates() as deferred:
+            with overrides(mapping), _random.traced_stream(key) as stream, \
+                    autograd.pause(is_train), autograd.collect_aux_updates() as deferred:
                 out = self._imperative_call(inputs)
+            out_fmt[("key", is_train, in_fmt)] = stream.used
             flat, out_fmt["out"] = _flatten(out)
             changed = {i: mapping[p]._data for i, p in enumerate(params)
                        if mapping[p]._store.value is not pvals[i]}
@@ -647,9 +648,9 @@ class HybridBlock(Block):
         params, run, compiled, out_fmt = self._cached
         self._last_inputs = (in_fmt, tuple(x is None for x in flat_in))  # for export()
         pdata = [p.data(ctx) for p in params]
-        key = _random.next_key()
         is_train = autograd.is_training()
         pvals = tuple(d._data for d in pdata)
+        key = self._key(pvals, flat_in, is_train, in_fmt)
         recording = autograd.is_recording()
         outs = self._deferred_call(pvals, flat_in, key, is_train, in_fmt, ctx) \
             if recording and autograd.aux_sink() is None else None
@@ -672,6 +673,18 @@ class HybridBlock(Block):
             autograd.record_fn(fn, fn, pdata + list(flat_in) + [key], {}, outs, aux_updates,
                                lazy)
         return _regroup(out_nds, out_fmt["out"])
+
+    def _key(self, pvals, flat_in, is_train, in_fmt):
+        """A key from the global stream when the forward draws random numbers (dropout
+        in training), else a constant one that it never reads: like an imperative call
+        and a bound symbol, a forward without randomness leaves the stream as it is.
+        Whether it draws is learnt by tracing it once per mode and input structure."""
+        params, run, compiled, out_fmt = self._cached
+        flag = ("key", is_train, in_fmt)
+        if flag not in out_fmt:
+            jax.eval_shape(lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals,
+                           tuple(aval_of(x) for x in flat_in), _random.unused_key())
+        return _random.next_key() if out_fmt[flag] else _random.unused_key()
 
     def _deferred_call(self, pvals, flat_in, key, is_train, in_fmt, ctx):
         """The call's outputs and moving-average increments as pending NDArrays (computed

@@ -8,6 +8,7 @@ passed into the compiled function, so each call draws afresh.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import jax
@@ -51,17 +52,27 @@ def next_key():
     return sub
 
 
+@functools.lru_cache(maxsize=1)
+def unused_key():
+    """A constant key for compiled functions that take a key but draw nothing (made once;
+    the global stream does not move)."""
+    return jax.random.PRNGKey(0)
+
+
 class traced_stream:
-    """Draw from ``key`` (a tracer) instead of the global stream while tracing."""
+    """Draw from ``key`` (a tracer) instead of the global stream while tracing; after
+    the block, ``used`` says whether anything drew from it."""
 
     def __init__(self, key):
         self.key = key
+        self.used = False
 
     def __enter__(self):
         _stream.traced.append(self.key)
+        return self
 
     def __exit__(self, *exc):
-        _stream.traced.pop()
+        self.used = _stream.traced.pop() is not self.key
 
 
 def _shape(shape):
