@@ -9,6 +9,8 @@ one training step (``autograd.record`` forward + loss, ``backward``,
 batch sizes. Median over ``--steps`` after warm-up (the shim's first steps
 compile). ``--rounds`` alternates MXNet and shim processes so that both see similar
 machine load. Prints a table of ms/step and the ratio shim / MXNet; ``--json`` writes it.
+The shim runs once per ``--xla-threads`` value (default ``0 1``): ``0`` is JAX's default
+CPU thread pool (one thread per core), ``N`` sets it to ``N`` threads (``PJRT_NPROC=N``).
 Goals (issue 12): hybridized <= 0.7x MXNet's hybridized step, imperative <= 1.5x.
 """
 
@@ -89,6 +91,9 @@ def main():
     ap.add_argument("--mxnet-python", default=os.environ.get("MXNET_PYTHON", "python"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--worker", choices=["mxnet", "shim"])
+    ap.add_argument("--xla-threads", type=int, nargs="*", default=[0, 1],
+                    help="shim runs, one per XLA:CPU thread-pool size (PJRT_NPROC); "
+                         "0 = JAX's default (one thread per core)")
     ap.add_argument("--json")
     args = ap.parse_args()
     if args.worker:
@@ -96,31 +101,38 @@ def main():
         return
     here = os.path.abspath(__file__)
     env = dict(os.environ, MXNET_STORAGE_FALLBACK_LOG_VERBOSE="0")
-    rounds = []  # each round runs MXNet then the shim, so both see similar machine load
+    shims = [f"shim, {t} XLA thread{'s' if t > 1 else ''}" if t else "shim"
+             for t in args.xla_threads]
+    rounds = []  # each round runs MXNet then the shim(s), so all see similar machine load
     for _ in range(args.rounds):
         runs = {}
-        for kind, py in (("mxnet", args.mxnet_python), ("shim", sys.executable)):
-            out = subprocess.run([py, here, "--worker", kind, "--steps", str(args.steps)],
-                                 capture_output=True, text=True, env=env, check=True, cwd="/")
+        for kind, py, threads in [("mxnet", args.mxnet_python, 0)] + [
+                (k, sys.executable, t) for k, t in zip(shims, args.xla_threads)]:
+            run_env = dict(env, PJRT_NPROC=str(threads)) if threads else env
+            out = subprocess.run([py, here, "--worker", "mxnet" if kind == "mxnet" else "shim",
+                                  "--steps", str(args.steps)],
+                                 capture_output=True, text=True, env=run_env, check=True, cwd="/")
             runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
         rounds.append(runs)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+          f"load average at the end {os.getloadavg()[0]:.2f}; "
           f"batch {BATCH}; median of {args.steps} steps per run; {args.rounds} rounds "
           "(MXNet then shim in each); times: median over rounds; ratio: median of the "
-          "rounds' ratios")
-    print("| model | mode | MXNet 1.9.1 ms/step | shim ms/step | shim / MXNet | ratios per round "
-          "| goal |")
-    print("|---|---|---|---|---|---|---|")
+          "rounds' ratios; 'N XLA threads': PJRT_NPROC=N")
+    print("| model | mode | run | MXNet 1.9.1 ms/step | shim ms/step | shim / MXNet | "
+          "ratios per round | goal |")
+    print("|---|---|---|---|---|---|---|---|")
     rows = []
     for key in rounds[0]["mxnet"]:
         m = [r["mxnet"][key] * 1e3 for r in rounds]
-        sh = [r["shim"][key] * 1e3 for r in rounds]
-        ratios = [b / a for a, b in zip(m, sh)]
         model, mode = key.split("/")
         goal = "<= 0.7 (vs hybridized)" if mode == "hybrid" else "<= 1.5"
-        print(f"| {model} | {mode} | {np.median(m):.2f} | {np.median(sh):.2f} | "
-              f"{np.median(ratios):.2f} | {', '.join(f'{r:.2f}' for r in ratios)} | {goal} |")
-        rows.append({"model": model, "mode": mode, "mxnet_ms": m, "shim_ms": sh})
+        for k in shims:
+            sh = [r[k][key] * 1e3 for r in rounds]
+            ratios = [b / a for a, b in zip(m, sh)]
+            print(f"| {model} | {mode} | {k} | {np.median(m):.2f} | {np.median(sh):.2f} | "
+                  f"{np.median(ratios):.2f} | {', '.join(f'{r:.2f}' for r in ratios)} | {goal} |")
+            rows.append({"model": model, "mode": mode, "run": k, "mxnet_ms": m, "shim_ms": sh})
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

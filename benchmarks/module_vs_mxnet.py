@@ -3,7 +3,9 @@
     PYTHONPATH=. python benchmarks/module_vs_mxnet.py --mxnet-python DIR/bin/python [--rounds 3]
 
 ``DIR`` is a virtual environment built by ``tools/mxnet-venv.sh DIR`` (or set
-``MXNET_PYTHON``). Each side runs this file as a worker in its own process
+``MXNET_PYTHON``). The shim runs once per ``--xla-threads`` value (default ``0 1``):
+``0`` is JAX's default CPU thread pool (one thread per core), ``N`` sets the pool to
+``N`` threads (``PJRT_NPROC=N``, read when JAX starts its CPU client). Each side runs this file as a worker in its own process
 (``--worker mxnet`` / ``--worker shim``), alternating for ``--rounds`` rounds; a
 worker builds each network with ``mx.sym``, binds a ``mx.mod.Module``, runs one
 warm-up epoch (the shim compiles there), then times ``fit`` over further epochs
@@ -80,9 +82,11 @@ def worker(kind, epochs):
     print(json.dumps(out))
 
 
-def run_worker(python, kind, epochs):
+def run_worker(python, kind, epochs, xla_threads=0):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.getcwd() + os.pathsep + env.get("PYTHONPATH", "")
+    if xla_threads:  # the size of XLA:CPU's thread pool (read when JAX starts its CPU client)
+        env["PJRT_NPROC"] = str(xla_threads)
     res = subprocess.run([python, os.path.abspath(__file__), "--worker", kind,
                           "--epochs", str(epochs)], capture_output=True, text=True, env=env)
     if res.returncode != 0:
@@ -96,28 +100,40 @@ def main():
     ap.add_argument("--mxnet-python", default=os.environ.get("MXNET_PYTHON"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--xla-threads", type=int, nargs="*", default=[0, 1],
+                    help="shim runs, one per XLA:CPU thread-pool size (PJRT_NPROC); "
+                         "0 = JAX's default (one thread per core)")
     ap.add_argument("--json")
     args = ap.parse_args()
     if args.worker:
         return worker(args.worker, args.epochs)
     if not args.mxnet_python:
         raise SystemExit("give --mxnet-python DIR/bin/python (a venv from tools/mxnet-venv.sh)")
-    times = {"mxnet": {n: [] for n in NETS}, "shim": {n: [] for n in NETS}}
+    shims = [f"shim, {t} XLA thread{'s' if t > 1 else ''}" if t else "shim"
+             for t in args.xla_threads]
+    times = {k: {n: [] for n in NETS} for k in ["mxnet"] + shims}
     for r in range(args.rounds):
-        order = ("mxnet", "shim") if r % 2 == 0 else ("shim", "mxnet")
-        for kind in order:
-            res = run_worker(args.mxnet_python if kind == "mxnet" else sys.executable, kind,
-                             args.epochs)
+        runs = [("mxnet", args.mxnet_python, 0)] + [
+            (k, sys.executable, t) for k, t in zip(shims, args.xla_threads)]
+        for kind, python, threads in (runs if r % 2 == 0 else runs[::-1]):
+            res = run_worker(python, "mxnet" if kind == "mxnet" else "shim", args.epochs,
+                             threads)
             for n in NETS:
                 times[kind][n].append(res[n])
-    print(f"{'network':22s} {'MXNet ms/batch':>15s} {'shim ms/batch':>14s} {'ratio':>6s}  (min..max)")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+    print(f"{'network':22s} {'run':22s} {'MXNet ms/batch':>15s} {'shim ms/batch':>14s} "
+          f"{'ratio':>6s}  (min..max)")
     rows = {}
     for n in NETS:
-        m, s = statistics.median(times["mxnet"][n]), statistics.median(times["shim"][n])
-        rs = [b / a for a, b in zip(times["mxnet"][n], times["shim"][n])]
-        rows[n] = {"mxnet_ms": m * 1e3, "shim_ms": s * 1e3, "ratio": s / m,
-                   "ratio_min": min(rs), "ratio_max": max(rs)}
-        print(f"{n:22s} {m * 1e3:15.3f} {s * 1e3:14.3f} {s / m:6.2f}  ({min(rs):.2f}..{max(rs):.2f})")
+        m = statistics.median(times["mxnet"][n])
+        for k in shims:
+            s = statistics.median(times[k][n])
+            rs = [b / a for a, b in zip(times["mxnet"][n], times[k][n])]
+            rows[n if k == "shim" else f"{n} / {k}"] = {
+                "mxnet_ms": m * 1e3, "shim_ms": s * 1e3, "ratio": s / m,
+                "ratio_min": min(rs), "ratio_max": max(rs)}
+            print(f"{n:22s} {k:22s} {m * 1e3:15.3f} {s * 1e3:14.3f} {s / m:6.2f}  "
+                  f"({min(rs):.2f}..{max(rs):.2f})")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "raw": times}, f, indent=1)
