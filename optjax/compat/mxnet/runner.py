@@ -23,7 +23,7 @@ import os
 import runpy
 import sys
 
-__all__ = ["install", "uninstall", "run", "main"]
+__all__ = ["install", "uninstall", "run", "main", "set_xla_threads"]
 
 ALIAS = "mxnet"
 TARGET = "optjax.compat.mxnet"
@@ -91,10 +91,48 @@ def run(script: str, args: list[str] | tuple = ()) -> dict:
             sys.path.pop(0)
 
 
+_USAGE = """usage: python -m optjax.compat.mxnet [--xla-threads N] SCRIPT.py [ARGS...]
+
+Runs an MXNet 1.9.1 script unchanged on JAX: 'import mxnet' resolves to optjax.compat.mxnet.
+
+  --xla-threads N  size of XLA:CPU's thread pool (default: one thread per core; sets
+                   PJRT_NPROC). On a machine with few cores, 1 leaves a core to the
+                   Python front end: faster for small dense models, slower for
+                   convolutional ones (benchmarks/README.md)."""
+
+
+def _backends_started() -> bool:
+    try:
+        from jax._src.xla_bridge import backends_are_initialized
+    except ImportError:  # another JAX layout: the caller's word is all we have
+        return False
+    return backends_are_initialized()
+
+
+def set_xla_threads(n: int) -> None:
+    """Size XLA:CPU's thread pool to ``n`` threads (``PJRT_NPROC``). JAX reads it when it
+    starts its CPU client, so call this before the first JAX computation; importing the
+    shim starts none. Raises ValueError for ``n < 1`` and RuntimeError once JAX has started."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"--xla-threads must be a positive integer, got {n!r}")
+    if _backends_started():
+        raise RuntimeError("set_xla_threads: JAX has already started its backends; set "
+                           "PJRT_NPROC before the first JAX computation")
+    os.environ["PJRT_NPROC"] = str(n)
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m optjax.compat.mxnet SCRIPT.py [ARGS...]\n\nRuns an MXNet 1.9.1 "
-              "script unchanged on JAX: 'import mxnet' resolves to optjax.compat.mxnet.")
+        print(_USAGE)
         raise SystemExit(0 if argv else 2)
+    if argv[0] == "--xla-threads" or argv[0].startswith("--xla-threads="):
+        value = argv[0].partition("=")[2] if "=" in argv[0] else (argv[1] if len(argv) > 1 else "")
+        argv = argv[1:] if "=" in argv[0] else argv[2:]
+        try:
+            set_xla_threads(int(value))
+        except ValueError:
+            raise SystemExit(f"--xla-threads must be a positive integer, got {value!r}") from None
+        if not argv:
+            raise SystemExit(_USAGE)
     run(argv[0], argv[1:])

@@ -55,3 +55,40 @@ def test_missing_submodule_is_a_clear_import_error(tmp_path):
             import mxnet.nope  # noqa: F401
     finally:
         runner.uninstall()
+
+
+def test_xla_threads_option_sizes_the_pool_before_jax_starts(tmp_path):
+    """``--xla-threads N`` reaches JAX (``PJRT_NPROC``) because importing the shim starts
+    no JAX backend; the script runs with its arguments, and a bad count is named."""
+    path = tmp_path / "probe.py"
+    path.write_text(textwrap.dedent('''
+        import os, sys
+        from jax._src import xla_bridge
+        started = xla_bridge.backends_are_initialized()
+        import mxnet as mx
+        print("threads", os.environ.get("PJRT_NPROC"), "started-before", started,
+              "sum", mx.nd.ones((2, 2)).sum().asscalar(), sys.argv[1:])
+    '''))
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("PJRT_NPROC", None)
+    run = [sys.executable, "-m", "optjax.compat.mxnet"]
+    r = subprocess.run(run + ["--xla-threads", "1", str(path), "a"], capture_output=True,
+                       text=True, cwd=str(tmp_path), env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "threads 1 started-before False sum 4.0 ['a']" in r.stdout
+    r = subprocess.run(run + ["--xla-threads=0", str(path)], capture_output=True, text=True,
+                       cwd=str(tmp_path), env=env, timeout=300)
+    assert r.returncode != 0 and "--xla-threads must be a positive integer, got '0'" in r.stderr
+
+
+def test_set_xla_threads_refuses_once_jax_has_started():
+    import jax.numpy as jnp
+    import pytest
+    from optjax.compat.mxnet import runner
+    jnp.ones(1).block_until_ready()
+    before = os.environ.get("PJRT_NPROC")
+    with pytest.raises(RuntimeError, match="already started"):
+        runner.set_xla_threads(1)
+    with pytest.raises(ValueError, match="positive integer"):
+        runner.set_xla_threads(0)
+    assert os.environ.get("PJRT_NPROC") == before

@@ -23,8 +23,18 @@ __all__ = ["seed", "next_key", "uniform", "normal", "randn", "randint", "exponen
 
 class _Stream(threading.local):
     def __init__(self):
-        self.key = jax.random.PRNGKey(0)
+        self._key = None  # made at the first draw: importing the shim starts no JAX backend
         self.traced = []  # keys of compiled forwards being traced (innermost last)
+
+    @property
+    def key(self):
+        if self._key is None:
+            self._key = jax.random.PRNGKey(0)
+        return self._key
+
+    @key.setter
+    def key(self, value):
+        self._key = value
 
 
 _stream = _Stream()
