@@ -13,6 +13,7 @@ import numpy as np
 from jax import lax
 
 from optjax.compat.mxnet.base import MXNetError
+from optjax.compat.mxnet.ops.conv_grad import conv2d, weight_grad_plan
 from optjax.compat.mxnet.ops.registry import register
 
 _DEFAULT_LAYOUT = {3: "NCW", 4: "NCHW", 5: "NCDHW"}
@@ -70,10 +71,16 @@ def convolution(data, weight, bias=None, *, kernel: tuple, num_filter: int, stri
         raise MXNetError(f"Convolution: weight shape {tuple(weight.shape)} does not match "
                          f"{expected} inferred from data {tuple(data.shape)}")
     dn = lax.conv_dimension_numbers(data.shape, weight.shape, (lay, _kernel_spec(lay), lay))
-    y = lax.conv_general_dilated(data, weight.astype(data.dtype), stride, [(p, p) for p in pad],
-                                 rhs_dilation=dilate, dimension_numbers=dn,
-                                 feature_group_count=num_group,
-                                 precision=lax.Precision.HIGHEST)
+    padding = tuple((p, p) for p in pad)
+    plan = weight_grad_plan(data.shape, weight.shape, stride=stride, dilate=dilate,
+                            padding=padding, num_group=num_group, layout=lay, dtype=data.dtype)
+    if plan is not None:  # the same forward; a faster weight gradient on XLA:CPU
+        y = conv2d(data, weight.astype(data.dtype), padding, dilate, dn, lay, plan)
+    else:
+        y = lax.conv_general_dilated(data, weight.astype(data.dtype), stride, padding,
+                                     rhs_dilation=dilate, dimension_numbers=dn,
+                                     feature_group_count=num_group,
+                                     precision=lax.Precision.HIGHEST)
     return y if no_bias or bias is None else _add_bias(y, bias, lay)
 
 
