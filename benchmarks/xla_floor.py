@@ -7,7 +7,7 @@ run the command with the project's JAX environment. The file is its own worker
 (``--worker mxnet|jax``), each side in its own process, alternating over ``--rounds``
 (MXNet first in even rounds, JAX first in odd ones), so both see similar machine load.
 
-What it measures (no optjax code is involved on the JAX side):
+What it measures (no optjax code on the JAX side but the one LeNet variant named below):
 
 1. Training steps. MXNet: exactly the workers of ``benchmarks/gluon_vs_mxnet.py`` (the
    hybridized step: ``autograd.record`` forward + ``SoftmaxCrossEntropyLoss``, ``backward``,
@@ -22,12 +22,15 @@ What it measures (no optjax code is involved on the JAX side):
    grad + wd * w); w += mom``; wd on every parameter for gluon's ``Trainer``, on
    ``*_weight`` only for Module, as MXNet) as ONE ``jax.jit`` with parameters and states
    donated. Same shapes, batch sizes, float32, Xavier-like random weights (the floor is
-   about time, not numbers). The two LeNets are timed in four formulations and the fastest
+   about time, not numbers). The two LeNets are timed in five formulations and the fastest
    is the floor: convolutions as given (NCHW/OIHW) or channel-last inside the step (data
    and weights transposed after entry, flattened back as NCHW), times 2x2 max-pooling as
    reshape + ``jnp.max`` (gradient shared among tied maxima) or reshape + first-argmax
    select (the gradient to the first maximum, as MXNet's and the shim's); all four are
-   reported. The gluon rows' floor step is blocked each step (median of ``--steps`` after
+   reported, with a fifth: NCHW, first-maximum pooling and the convolutions' weight
+   gradients as matrix products where the shim computes them so
+   (``optjax/compat/mxnet/ops/conv_grad.py``, the one piece of optjax on the JAX side:
+   a formulation of the same sum that XLA:CPU runs faster). The gluon rows' floor step is blocked each step (median of ``--steps`` after
    warm-up), as the gluon benchmark waits each step; the Module rows' is pipelined (``fit``
    does not wait per batch): ``epochs * batches`` steps dispatched back to back over
    distinct device-resident batches, one block at the end, time / steps (median of 3 such
@@ -77,7 +80,8 @@ CONVS = (("conv1 1->20 28x28 b128", 128, 1, 20, 28), ("conv2 20->50 12x12 b128",
 # step (data transposed after entry, weights kept OIHW and transposed inside, flattened as NCHW)
 LAYOUTS = ("NCHW", "NHWC")
 # the convolutional networks' floor: the fastest of these (layout, max-pooling's gradient)
-VARIANTS = ("NCHW max", "NCHW first", "NHWC max", "NHWC first")
+VARIANTS = ("NCHW max", "NCHW first", "NHWC max", "NHWC first", "NCHW first gemm-dW")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LR_GLUON, LR_MODULE, MOMENTUM, WD = 0.05, 0.01, 0.9, 1e-4
 
 
@@ -141,7 +145,19 @@ def jax_worker(steps, epochs, reps):
 
     # ``lay``: a layout (``"NCHW"``/``"NHWC"``), or a floor variant (layout and pooling)
     def conv(x, w, b, lay):
-        """``x`` in ``lay``; ``w`` is MXNet's OIHW (laid out as HWIO inside the step for NHWC)."""
+        """``x`` in ``lay``; ``w`` is MXNet's OIHW (laid out as HWIO inside the step for NHWC).
+        ``... gemm-dW``: the weight gradient as matrix products where the shim's rule picks
+        them (``optjax/compat/mxnet/ops/conv_grad.py``), the forward XLA's as in NCHW."""
+        if lay.endswith("gemm-dW"):
+            sys.path.insert(0, ROOT)
+            from optjax.compat.mxnet.ops.conv_grad import conv2d, weight_grad_plan
+            pad = ((0, 0), (0, 0))
+            plan = weight_grad_plan(x.shape, w.shape, stride=(1, 1), dilate=(1, 1), padding=pad,
+                                    num_group=1, layout="NCHW", dtype=x.dtype)
+            if plan is not None:
+                dn = lax.conv_dimension_numbers(x.shape, w.shape, ("NCHW", "OIHW", "NCHW"))
+                y = conv2d(x, w, pad, (1, 1), dn, "NCHW", plan)
+                return y if b is None else y + b[:, None, None]
         if lay.startswith("NHWC"):
             y = lax.conv_general_dilated(x, jnp.transpose(w, (2, 3, 1, 0)), (1, 1),
                                          [(0, 0), (0, 0)],

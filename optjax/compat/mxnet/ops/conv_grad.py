@@ -13,7 +13,7 @@ weight gradient, for stride 1 (``x`` padded, ``P = N * out_h * out_w`` output po
 
 is computed
 
-- ``"patches"`` when ``C * kh * kw <= 32`` (few input channels): one product
+- ``"patches"`` when ``C * kh * kw <= 32`` (few input channels) and ``F >= 16``: one product
   ``dy^T (F, P) @ cols (P, kh * kw * C)`` with the matrix of every window (im2col);
 - ``"offsets"`` when ``C >= 16``, ``F >= 16`` and ``P >= 8192``: ``kh * kw`` products
   ``dy^T (F, P) @ x_shifted (P, C)``, one per kernel offset;
@@ -53,7 +53,7 @@ def weight_grad_plan(data_shape: tuple, weight_shape: tuple, *, stride: tuple, d
     if min(out) < 1:
         return None
     positions = data_shape[0] * out[0] * out[1]
-    if c * kernel[0] * kernel[1] <= 32:
+    if c * kernel[0] * kernel[1] <= 32 and f >= 16:
         return "patches"
     if c >= 16 and f >= 16 and positions >= 8192:
         return "offsets"
