@@ -21,7 +21,10 @@ is computed
 and XLA's own way otherwise (strides, groups, 1-D/3-D, other dtypes, other backends,
 small or wide layers where XLA's kernel measured as fast). The sums run in another
 order than XLA's: weight gradients differ from XLA's in the last bits (relative
-1e-6), the forward values and data gradients do not differ at all.
+1e-6), the forward values and data gradients do not differ at all. Reverse-mode
+gradients of any order work (``jax.grad``, MXNet's ``autograd`` with ``create_graph``);
+forward mode (``jax.jvp``, ``jax.jacfwd``) is not defined through these convolutions
+(a ``jax.custom_vjp``), as MXNet has none.
 """
 
 from __future__ import annotations
