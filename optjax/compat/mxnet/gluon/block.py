@@ -678,29 +678,37 @@ class HybridBlock(Block):
         """A key from the global stream when the forward draws random numbers (dropout
         in training), else a constant one that it never reads: like an imperative call
         and a bound symbol, a forward without randomness leaves the stream as it is.
-        Whether it draws is learnt by tracing it once per mode and input structure."""
-        params, run, compiled, out_fmt = self._cached
+        Whether it draws is learnt by the abstract trace of :meth:`_output_shapes`."""
+        out_fmt = self._cached[3]
         flag = ("key", is_train, in_fmt)
         if flag not in out_fmt:
-            jax.eval_shape(lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals,
-                           tuple(aval_of(x) for x in flat_in), _random.unused_key())
+            self._output_shapes(pvals, flat_in, is_train, in_fmt)
         return _random.next_key() if out_fmt[flag] else _random.unused_key()
 
-    def _deferred_call(self, pvals, flat_in, key, is_train, in_fmt, ctx):
-        """The call's outputs and moving-average increments as pending NDArrays (computed
-        by ``backward``'s compiled replay, fused with the loss and the gradient, or at the
-        first read), or None when the call must run now (it writes auxiliary values)."""
-        params, run, compiled, out_fmt = self._cached
+    def _output_shapes(self, pvals, flat_in, is_train, in_fmt):
+        """The forward's outputs and moving-average increments as shapes, or False when
+        it writes auxiliary values; one abstract trace per input and parameter shapes
+        (it also records whether the forward draws a key)."""
+        run = self._cached[1]
         in_avals = tuple(aval_of(x) for x in flat_in)
         cache_key = (is_train, in_fmt, in_avals, tuple((v.shape, v.dtype) for v in pvals))
         shapes = self._deferred_shapes.get(cache_key)
         if shapes is None:
             outs, (changed, increments) = jax.eval_shape(
-                lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals, in_avals, key)
+                lambda pv, xv, k: run(pv, xv, k, is_train, in_fmt), pvals, in_avals,
+                _random.unused_key())
             shapes = False if changed else tuple(outs) + tuple(increments)
             if len(self._deferred_shapes) > 64:
                 self._deferred_shapes.clear()
             self._deferred_shapes[cache_key] = shapes
+        return shapes
+
+    def _deferred_call(self, pvals, flat_in, key, is_train, in_fmt, ctx):
+        """The call's outputs and moving-average increments as pending NDArrays (computed
+        by ``backward``'s compiled replay, fused with the loss and the gradient, or at the
+        first read), or None when the call must run now (it writes auxiliary values)."""
+        compiled = self._cached[2]
+        shapes = self._output_shapes(pvals, flat_in, is_train, in_fmt)
         if shapes is False:
             return None
         n_p, n_in = len(pvals), len(flat_in)

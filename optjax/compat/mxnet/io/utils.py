@@ -63,7 +63,7 @@ def slice_along_batch_axis(data: nd.NDArray, start: int, end: int, batch_axis: i
 
     Sliced with ``lax.dynamic_slice``, whose start is an operand: one compiled slice per
     batch size, not one per batch position (a jitted call: a batch costs one dispatch)."""
-    return from_jax(_slice(data._data, start, end - start, batch_axis), data._ctx)
+    return slice_all_along_batch_axis([data], start, end, batch_axis)[0]
 
 
 def slice_all_along_batch_axis(arrays: List[nd.NDArray], start: int, end: int,
@@ -72,11 +72,6 @@ def slice_all_along_batch_axis(arrays: List[nd.NDArray], start: int, end: int,
     (a batch's data and labels cost one dispatch; the values are the same slices)."""
     values = _slice_all(tuple(a._data for a in arrays), start, end - start, batch_axis)
     return [from_jax(v, a._ctx) for v, a in zip(values, arrays)]
-
-
-@functools.partial(jax.jit, static_argnums=(2, 3))
-def _slice(x, start, size, axis):
-    return jax.lax.dynamic_slice_in_dim(x, start, size, axis)
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3))

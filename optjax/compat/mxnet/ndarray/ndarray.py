@@ -117,14 +117,7 @@ class LazyValue:
 
     def outputs(self, ctx) -> list:
         """NDArrays over the pending outputs."""
-        outs = []
-        for st in self.storages:
-            a = NDArray.__new__(NDArray)
-            a._store, a._offset, a._shape, a._ctx = st, 0, tuple(st.aval.shape), ctx
-            a._entry = a._grad = a._grad_req = None
-            a._fresh_grad = False
-            outs.append(a)
-        return outs
+        return [_over(st, 0, tuple(st.aval.shape), ctx) for st in self.storages]
 
 
 def is_pending(x) -> bool:
@@ -173,14 +166,15 @@ def _place(value, ctx: Context | None):
 
 def from_jax(value, ctx: Context | None = None) -> "NDArray":
     """A new NDArray owning ``value`` (a JAX array or tracer), no copy."""
+    return _over(Storage(value), 0, tuple(value.shape), ctx)
+
+
+def _over(store: Storage, offset: int, shape: tuple, ctx) -> "NDArray":
+    """An NDArray reading ``shape`` elements of ``store`` from flat ``offset``: not
+    recorded, no gradient attached."""
     a = NDArray.__new__(NDArray)
-    a._store = Storage(value)
-    a._offset = 0
-    a._shape = tuple(value.shape)
-    a._ctx = ctx
-    a._entry = None
-    a._grad = None
-    a._grad_req = None
+    a._store, a._offset, a._shape, a._ctx = store, offset, shape, ctx
+    a._entry = a._grad = a._grad_req = None
     a._fresh_grad = False
     return a
 
@@ -239,16 +233,7 @@ class NDArray:
             st.value = _write_window(old, flat, np.int32(self._offset))
 
     def _view(self, offset: int, shape: tuple) -> "NDArray":
-        a = NDArray.__new__(NDArray)
-        a._store = self._store
-        a._offset = self._offset + offset
-        a._shape = tuple(shape)
-        a._ctx = self._ctx
-        a._entry = None
-        a._grad = None
-        a._grad_req = None
-        a._fresh_grad = False
-        return a
+        return _over(self._store, self._offset + offset, tuple(shape), self._ctx)
 
     def _set(self, data):  # used by the pytree registration and old call sites
         self._store = Storage(data)
